@@ -1,0 +1,109 @@
+"""The one place where numpy meets torch: device, threads, seeding, MLPs, conversion.
+
+Thread count. PyTorch uses every core by default. For the small MLPs of this course that is a
+loss: on a 2-core machine with another process busy, one Adam step of a 2x64 MLP on a batch of
+5000 took 4.6 ms with 1 thread and 28.2 ms with 2 (`python -m benchmarks.torch_threads`), and
+acting on one observation was no faster with 2. So the default is 1 thread; set
+DEEPRL_TORCH_THREADS (or call `set_torch_threads(n)`) to use more for large batches on an idle machine.
+"""
+from __future__ import annotations
+
+import os
+import random
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+DEVICE_ENV_VAR = "DEEPRL_DEVICE"
+THREADS_ENV_VAR = "DEEPRL_TORCH_THREADS"
+
+ACTIVATIONS: dict[str, type[nn.Module]] = {
+    "tanh": nn.Tanh,
+    "relu": nn.ReLU,
+    "elu": nn.ELU,
+    "gelu": nn.GELU,
+    "silu": nn.SiLU,
+    "sigmoid": nn.Sigmoid,
+    "identity": nn.Identity,
+}
+
+
+def get_device(name: str | None = None) -> torch.device:
+    """Choose where tensors live.
+
+    `name` is "auto" (CUDA when present, else CPU), "cpu", "cuda" or "cuda:N". When `name` is None,
+    the DEEPRL_DEVICE environment variable decides, and "auto" when it is unset.
+    """
+    name = (name or os.environ.get(DEVICE_ENV_VAR) or "auto").strip().lower()
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"device {name!r} was asked for but CUDA is not available: use 'cpu' or 'auto'")
+    if name != "cpu" and not name.startswith("cuda"):
+        raise ValueError(f"unknown device {name!r}: use 'auto', 'cpu' or 'cuda'")
+    return torch.device(name)
+
+
+def set_torch_threads(n: int | None = None) -> int:
+    """Set torch's intra-op thread count: `n`, else DEEPRL_TORCH_THREADS, else 1 (see module docstring)."""
+    if n is None:
+        n = int(os.environ.get(THREADS_ENV_VAR, "1"))
+    if n < 1:
+        raise ValueError(f"thread count must be at least 1, got {n}")
+    torch.set_num_threads(n)
+    return n
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python's `random`, numpy's global generator and torch (CPU and CUDA).
+
+    Environments are seeded separately, through `env.reset(seed=...)` (see common.envs).
+    """
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def build_mlp(
+    input_size: int,
+    output_size: int,
+    hidden_sizes: Sequence[int] = (64, 64),
+    activation: str = "tanh",
+    output_activation: str | None = None,
+) -> nn.Sequential:
+    """A fully connected network: Linear -> activation, repeated, then a Linear output layer.
+
+    input_size -> hidden_sizes[0] -> ... -> hidden_sizes[-1] -> output_size.
+    `activation` and `output_activation` are names from ACTIVATIONS.
+    """
+    layers: list[nn.Module] = []
+    size = input_size
+    for hidden in hidden_sizes:
+        layers += [nn.Linear(size, hidden), _activation(activation)]
+        size = hidden
+    layers.append(nn.Linear(size, output_size))
+    if output_activation is not None:
+        layers.append(_activation(output_activation))
+    return nn.Sequential(*layers)
+
+
+def _activation(name: str) -> nn.Module:
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}; choose one of {sorted(ACTIVATIONS)}")
+    return ACTIVATIONS[name]()
+
+
+def to_torch(array, device: torch.device | str | None = None, dtype: torch.dtype | None = torch.float32) -> torch.Tensor:
+    """numpy array (or anything np.asarray takes) -> tensor on `device` (CPU when None).
+
+    `dtype=None` keeps the array's own dtype (use it for integer actions).
+    """
+    tensor = torch.as_tensor(np.asarray(array), device=device)
+    return tensor if dtype is None else tensor.to(dtype)
+
+
+def to_numpy(tensor: torch.Tensor) -> np.ndarray:
+    """tensor (any device, with or without grad) -> numpy array."""
+    return tensor.detach().cpu().numpy()
