@@ -1,4 +1,4 @@
-"""Entry point: `python -m grader {grade,release,check,bundle} ...`."""
+"""Entry point: `python -m grader {grade,release,check} ...`."""
 import sys
 
 from grader.cli import main

@@ -15,7 +15,6 @@ COMMANDS = {
     "grade": "grader.harness.grade",
     "release": "grader.release",
     "check": "grader.check",
-    "bundle": "grader.bundle",
 }
 
 
@@ -36,10 +35,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="prove the release is right: starter fails, reference passes, no leaks")
     check.add_argument("hw", nargs="*", help="homeworks to check; default: all that exist")
-
-    bundle = sub.add_parser("bundle", help="write a Gradescope autograder zip")
-    bundle.add_argument("hw")
-    bundle.add_argument("out", help="output .zip path")
     return parser
 
 
