@@ -1,0 +1,212 @@
+"""Learning curves from run directories: the mean over seeds with a shaded +-1 std band.
+
+    python -m common.plotting runs/hw2 --x env_steps --y eval_return --out figures/cartpole.png
+
+Each argument is a run directory (one holding metrics.csv, as written by common.logger) or any
+directory above runs. Runs are grouped by experiment, the `<exp_name>_<env_id>` part of their
+directory name `<exp_name>_<env_id>_<seed>_<stamp>`, and each group becomes one line.
+
+Seeds of one experiment rarely log at the same x (a batch of "at least 1000 steps" ends after a
+whole episode), so their curves are linearly interpolated onto a common grid spanning the x range
+that all of them cover; there the mean and standard deviation over seeds are taken pointwise.
+
+In a notebook: `plot_runs(["runs/hw2"], x="env_steps", y="eval_return", out="curve.png")`, then
+display the PNG; `aggregate_runs` gives the numbers without drawing.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import re
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from common.logger import METRICS_FILE
+
+# `<exp>_<env>` then `_<seed>_<stamp>`, stamp as written by common.logger (optionally `-N` when two
+# runs started in the same second).
+_RUN_NAME = re.compile(r"^(?P<experiment>.+)_(?P<seed>-?\d+)_(?P<stamp>\d{8}-\d{6}(?:-\d+)?)$")
+
+
+class PlotError(ValueError):
+    """The runs cannot be plotted as asked (no runs, a missing column, an empty run)."""
+
+
+@dataclass
+class Curve:
+    """One experiment's learning curve, aggregated over its runs (seeds).
+
+    x: (P,) grid; mean, std: (P,) the mean and population std over runs at each grid point;
+    run_dirs: the runs that went into it.
+    """
+
+    label: str
+    x: np.ndarray
+    mean: np.ndarray
+    std: np.ndarray
+    run_dirs: list[Path]
+
+    @property
+    def num_runs(self) -> int:
+        return len(self.run_dirs)
+
+
+def find_runs(paths: Sequence[str | Path]) -> list[Path]:
+    """Every run directory (holding metrics.csv) at or below each of `paths`, sorted, no repeats."""
+    runs: list[Path] = []
+    for path in map(Path, paths):
+        if path.name == METRICS_FILE:
+            path = path.parent
+        if not path.exists():
+            raise PlotError(f"{path} does not exist")
+        if (path / METRICS_FILE).is_file():
+            found = [path]
+        else:
+            found = sorted(metrics.parent for metrics in path.rglob(METRICS_FILE))
+            if not found:
+                raise PlotError(f"no runs found under {path} (a run directory holds {METRICS_FILE})")
+        runs += [run for run in found if run not in runs]
+    return runs
+
+
+def experiment_name(run_dir: str | Path) -> str:
+    """`<exp_name>_<env_id>` from a run directory's name; the whole name when it has another form."""
+    name = Path(run_dir).name
+    match = _RUN_NAME.match(name)
+    return match["experiment"] if match else name
+
+
+def read_metrics(run_dir: str | Path) -> dict[str, np.ndarray]:
+    """metrics.csv as {column: (rows,) float array}; empty cells (metric not logged that row) are NaN."""
+    path = Path(run_dir) / METRICS_FILE
+    with path.open(newline="") as file:
+        reader = csv.reader(file)
+        header = next(reader, [])
+        rows = [row for row in reader if row]
+    columns = {}
+    for i, name in enumerate(header):
+        cells = [row[i] if i < len(row) else "" for row in rows]
+        columns[name] = np.array([_to_float(cell) for cell in cells], dtype=np.float64)
+    return columns
+
+
+def aggregate_runs(run_dirs: Sequence[str | Path], x: str, y: str) -> list[Curve]:
+    """One Curve per experiment found under `run_dirs`, in order of first appearance.
+
+    Raises PlotError naming the run and the columns it has when `x` or `y` is missing, or when a
+    run has no row where both are logged.
+    """
+    groups: dict[str, list[Path]] = {}
+    for run in find_runs(run_dirs):
+        groups.setdefault(experiment_name(run), []).append(run)
+    curves = []
+    for label, runs in groups.items():
+        xs, ys = zip(*(_xy(run, x, y) for run in runs))
+        grid, values = _common_grid(list(xs), list(ys), label, x)
+        curves.append(Curve(label, grid, values.mean(axis=0), values.std(axis=0), runs))
+    return curves
+
+
+def plot_runs(
+    run_dirs: Sequence[str | Path],
+    x: str = "env_steps",
+    y: str = "eval_return",
+    out: str | Path = "learning_curve.png",
+    title: str | None = None,
+) -> Path:
+    """Draw every experiment under `run_dirs` as mean +- std over seeds and save the figure to `out`."""
+    curves = aggregate_runs(run_dirs, x, y)
+    figure = draw_curves(curves, x, y, title)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(out, dpi=120)
+    return out
+
+
+def draw_curves(curves: Sequence[Curve], x: str, y: str, title: str | None = None) -> Figure:
+    """A matplotlib Figure with one line (mean) and one shaded band (+-1 std) per curve.
+
+    A bare Figure needs no GUI backend, so this works on headless machines and in notebooks alike.
+    """
+    figure = Figure(figsize=(7, 4.5), layout="constrained")
+    axes = figure.add_subplot()
+    for curve in curves:
+        seeds = "seed" if curve.num_runs == 1 else "seeds"
+        (line,) = axes.plot(curve.x, curve.mean, label=f"{curve.label} ({curve.num_runs} {seeds})")
+        if curve.num_runs > 1:
+            axes.fill_between(curve.x, curve.mean - curve.std, curve.mean + curve.std, color=line.get_color(), alpha=0.2)
+    axes.set_xlabel(_axis_label(x))
+    axes.set_ylabel(_axis_label(y))
+    axes.set_title(title or f"{_axis_label(y)} (mean ± std over seeds)")
+    axes.grid(alpha=0.3)
+    axes.legend(loc="best", fontsize="small")
+    return figure
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m common.plotting",
+        description="Plot learning curves (mean and std over seeds) from run directories.",
+    )
+    parser.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="run directories or directories above them")
+    parser.add_argument("--x", default="env_steps", help="column for the x-axis (default: env_steps)")
+    parser.add_argument("--y", default="eval_return", help="column for the y-axis (default: eval_return)")
+    parser.add_argument("--out", default="learning_curve.png", help="PNG file to write (default: learning_curve.png)")
+    parser.add_argument("--title", default=None, help="figure title")
+    args = parser.parse_args(argv)
+    try:
+        out = plot_runs(args.run_dirs, x=args.x, y=args.y, out=args.out, title=args.title)
+    except PlotError as error:
+        print(f"{parser.prog}: error: {error}", file=sys.stderr)
+        return 2
+    print(f"wrote {out}")
+    return 0
+
+
+def _xy(run: Path, x: str, y: str) -> tuple[np.ndarray, np.ndarray]:
+    """The (x, y) points of one run, keeping the rows where both are logged, sorted by x."""
+    columns = read_metrics(run)
+    if not columns:
+        raise PlotError(f"run {run} is empty: {METRICS_FILE} has no columns yet")
+    for name in (x, y):
+        if name not in columns:
+            raise PlotError(f"column {name!r} not in {run / METRICS_FILE}; columns there: {', '.join(columns)}")
+    xs, ys = columns[x], columns[y]
+    if len(xs) == 0:
+        raise PlotError(f"run {run} is empty: {METRICS_FILE} has a header but no rows yet")
+    logged = ~np.isnan(xs) & ~np.isnan(ys)
+    if not logged.any():
+        raise PlotError(f"run {run} has no row with both {x!r} and {y!r} logged ({len(xs)} rows in {METRICS_FILE})")
+    order = np.argsort(xs[logged], kind="stable")
+    return xs[logged][order], ys[logged][order]
+
+
+def _common_grid(xs: list[np.ndarray], ys: list[np.ndarray], label: str, x_name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Put the runs of one experiment on one x grid: returns grid (P,) and values (runs, P)."""
+    if all(len(xi) == len(xs[0]) and np.array_equal(xi, xs[0]) for xi in xs):
+        return xs[0], np.stack(ys)
+    start, stop = max(xi[0] for xi in xs), min(xi[-1] for xi in xs)
+    if start > stop:
+        raise PlotError(f"the runs of {label} cover {x_name} ranges that do not overlap; plot them separately")
+    grid = np.linspace(start, stop, max(len(xi) for xi in xs))
+    return grid, np.stack([np.interp(grid, xi, yi) for xi, yi in zip(xs, ys)])
+
+
+def _to_float(cell: str) -> float:
+    try:
+        return float(cell) if cell else np.nan
+    except ValueError:
+        return np.nan
+
+
+def _axis_label(column: str) -> str:
+    return column.replace("_", " ")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
