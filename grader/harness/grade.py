@@ -1,0 +1,124 @@
+"""`python -m grader grade HW [--submission PATH] [--out results.json] [--public]`.
+
+    1. stage: instructor edition + the submission's editable files in a temp dir (staging.py);
+    2. run the hidden suite with pytest in a trusted subprocess, hardened: plugin autoload off, only
+       the grader's plugin and ini, rootdir and confcutdir pinned to the suite; the suite reaches the
+       submission only through the sandboxed worker (plugin.py, client.py);
+       with --public: run the homework's public tests inside the sandbox instead (feedback only);
+    3. write Gradescope results.json atomically and print a table.
+results.json is written whatever happens: an internal error gives a valid file with score 0.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from grader.harness.results import (error_results, format_table, gradescope_results, unreadable_submission_results,
+                                    write_results)
+from grader.harness.staging import SubmissionError, stage
+from grader.manifest import REPO_ROOT, Homework, find_homework
+
+HARNESS_INI = Path(__file__).with_name("pytest.ini")
+PUBLIC_NOTE = "Public tests ran with your code inside the sandbox: feedback, not your grade."
+
+
+def run(args) -> int:
+    """CLI entry point (called by grader.cli); returns the process exit status."""
+    started = time.monotonic()
+    out = Path(args.out)
+    try:
+        results = grade(find_homework(args.hw), submission=args.submission, public=args.public)
+    except SubmissionError as err:
+        results = unreadable_submission_results(str(err), time.monotonic() - started)
+        write_results(out, results)
+        print(results["output"])
+        return 0
+    except Exception as err:  # the grader's own failure: still leave a valid results.json behind
+        results = error_results(f"{type(err).__name__}: {err}", time.monotonic() - started)
+        write_results(out, results)
+        print(results["output"], file=sys.stderr)
+        return 2
+    write_results(out, results)
+    print(format_table(results))
+    if results["output"].strip():
+        print("\n" + results["output"].strip())
+    print(f"\nresults written to {out}")
+    return 0
+
+
+def grade(homework: Homework, submission: str | Path | None = None, public: bool = False,
+          force_fallback: bool = False) -> dict:
+    """Grade `submission` (None: the instructor's reference) and return Gradescope results."""
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="grader-") as tmp:
+        tmp = Path(tmp)
+        os.chmod(tmp, 0o755)  # the fallback worker runs as nobody and must reach the stage
+        stage_dir = tmp / "stage"
+        notes = stage(homework, None if submission is None else Path(submission), stage_dir, public_tests=public)
+        if public:
+            tests, warnings = _run_public(homework, stage_dir, force_fallback)
+            notes.insert(0, PUBLIC_NOTE)
+        else:
+            tests, warnings = _run_hidden(homework, stage_dir, tmp, force_fallback)
+    return gradescope_results(tests, time.monotonic() - started, "\n".join(notes + warnings))
+
+
+def _run_hidden(homework: Homework, stage_dir: Path, tmp: Path, force_fallback: bool):
+    if not homework.suite_dir.is_dir():
+        raise FileNotFoundError(f"no hidden suite at {homework.suite_dir}")
+    results_path, config_path = tmp / "harness-results.json", tmp / "harness-config.json"
+    config_path.write_text(json.dumps({
+        "stage": str(stage_dir), "results": str(results_path), "parts": homework.parts,
+        "limits": dataclasses.asdict(homework.limits), "force_fallback": force_fallback}))
+    suite = str(homework.suite_dir)
+    command = [sys.executable, "-P", "-m", "pytest", suite, "-c", str(HARNESS_INI), "--rootdir", suite,
+               "--confcutdir", suite, "-p", "grader.harness.plugin", "--grader-config", str(config_path)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    env.update(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", PYTHONDONTWRITEBYTECODE="1",
+               PYTHONPATH=os.pathsep.join(dict.fromkeys([str(REPO_ROOT), str(homework.root)])))
+    process = subprocess.Popen(command, cwd=tmp, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               start_new_session=True)
+    warnings = []
+    try:
+        log, _ = process.communicate(timeout=homework.limits.total_timeout_s + 60)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        log, _ = process.communicate()
+        warnings.append(f"grading stopped: the whole suite took longer than {homework.limits.total_timeout_s:g} s")
+    if not results_path.exists():
+        sys.stderr.write(log.decode("utf-8", "replace")[-5000:])
+        raise RuntimeError(f"the harness ended (status {process.returncode}) without results")
+    data = json.loads(results_path.read_text())
+    if process.returncode not in (0, 1) or not data.get("finished"):
+        sys.stderr.write(log.decode("utf-8", "replace")[-5000:])
+        warnings.append(f"grading did not finish normally (harness status {process.returncode}); "
+                        "tests that did not run score 0")
+    return data["tests"], list(data.get("warnings", [])) + warnings
+
+
+def _run_public(homework: Homework, stage_dir: Path, force_fallback: bool):
+    from grader.sandbox.launcher import FALLBACK_WARNING, SANDBOX_STAGE, SandboxSettings, Worker
+
+    worker = Worker(SandboxSettings(stage_dir, homework.limits, force_fallback))
+    root = SANDBOX_STAGE if worker.sandboxed else str(stage_dir)
+    warnings = [] if worker.sandboxed else [FALLBACK_WARNING]
+    try:
+        reply = worker.request({"op": "run_public_tests", "path": f"{root}/{homework.package}/tests"},
+                               timeout=homework.limits.total_timeout_s)
+    finally:
+        worker.kill()
+    reports = reply.get("value") if reply.get("ok") else None
+    if not isinstance(reports, list):
+        raise RuntimeError(f"the public tests could not run: {reply.get('error')}")
+    tests = [{"name": "public " + str(r.get("name", "?")).rsplit("/", 1)[-1], "score": 1.0 if r.get("outcome") == "passed" else 0.0,
+              "max_score": 1.0, "status": "passed" if r.get("outcome") == "passed" else "failed",
+              "output": str(r.get("message", ""))[:3000], "visibility": "visible"}
+             for r in reports if isinstance(r, dict)]
+    return tests, warnings

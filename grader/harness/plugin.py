@@ -1,0 +1,202 @@
+"""The grader's pytest plugin: the only plugin loaded when a hidden suite runs.
+
+`grader.harness.grade` starts pytest in a trusted subprocess with plugin autoload off, this plugin,
+the harness's own ini, and `--grader-config CONFIG.json` (stage dir, limits, parts, results path).
+The plugin provides the suite fixtures (`submission`, `credit`, `rng`; see grader.harness.api),
+reads the `points`/`time_limit` markers, turns every outcome into a score and a student message,
+and rewrites the results file atomically after each test, so a crash loses nothing already graded.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from grader.harness.client import StudentCodeError, Submission
+from grader.manifest import VISIBILITIES, Limits
+from grader.sandbox.launcher import FALLBACK_WARNING, SandboxSettings, bwrap_works
+
+_STATE = pytest.StashKey["GraderState"]()
+
+
+class Credit:
+    """Partial credit of the running test: set `fraction` in [0, 1]."""
+
+    def __init__(self):
+        self.fraction: float | None = None
+
+
+class GraderState:
+    def __init__(self, config: dict):
+        self.results_path = Path(config["results"])
+        self.parts: dict = config["parts"]
+        self.limits = Limits(**config["limits"])
+        settings = SandboxSettings(Path(config["stage"]), self.limits, config.get("force_fallback", False))
+        self.submission = Submission(settings, self.limits.test_timeout_s)
+        self.tests: dict[str, dict] = {}
+        self.warnings: list[str] = []
+
+    def write(self, finished: bool) -> None:
+        data = {"finished": finished, "tests": list(self.tests.values()), "warnings": self.warnings,
+                "worker_restarts": self.submission.restarts}
+        tmp = self.results_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data))
+        os.replace(tmp, self.results_path)
+
+
+def pytest_addoption(parser):
+    parser.getgroup("grader").addoption("--grader-config", help="JSON written by grader.harness.grade")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "points(value, part, visibility='visible'): points of a hidden test")
+    config.addinivalue_line("markers", "time_limit(seconds): wall-clock limit of one hidden test")
+    path = config.getoption("--grader-config")
+    if path:
+        config.stash[_STATE] = GraderState(json.loads(Path(path).read_text()))
+
+
+def _state(config) -> GraderState:
+    if _STATE not in config.stash:
+        raise RuntimeError("hidden suites run only through `python -m grader grade HW`")
+    return config.stash[_STATE]
+
+
+# ------------------------------------------------------------------------------------------ fixtures
+@pytest.fixture
+def submission(request):
+    state = _state(request.config)
+    state.submission.deadline = request.node.stash[_DEADLINE]
+    try:
+        yield state.submission
+    finally:
+        state.submission.deadline = None
+        state.submission.reset()
+
+
+@pytest.fixture
+def credit(request):
+    return request.node.stash.setdefault(_CREDIT, Credit())
+
+
+@pytest.fixture
+def rng(request):
+    return np.random.default_rng(zlib.crc32(request.node.nodeid.encode()))
+
+
+_DEADLINE = pytest.StashKey[float]()
+_CREDIT = pytest.StashKey[Credit]()
+
+
+# ---------------------------------------------------------------------------------------- collection
+def pytest_collection_modifyitems(session, config, items):
+    state = _state(config)
+    totals: dict[str, float] = {}
+    for item in items:
+        mark = item.get_closest_marker("points")
+        meta = {"name": item.name, "nodeid": item.nodeid, "score": 0.0, "max_score": 0.0, "part": None,
+                "visibility": "visible", "status": "failed", "output": "not run: grading stopped before this test"}
+        if mark is None or not mark.args:
+            state.warnings.append(f"{item.nodeid} has no @points marker: it is worth 0 points")
+        else:
+            meta["max_score"] = float(mark.args[0])
+            meta["part"] = mark.kwargs.get("part")
+            meta["visibility"] = mark.kwargs.get("visibility", "visible")
+            if meta["visibility"] not in VISIBILITIES:
+                state.warnings.append(f"{item.nodeid}: unknown visibility {meta['visibility']!r}, using 'visible'")
+                meta["visibility"] = "visible"
+            totals[meta["part"]] = totals.get(meta["part"], 0.0) + meta["max_score"]
+        doc = (getattr(item, "function", None).__doc__ or "").strip() if hasattr(item, "function") else ""
+        if doc:
+            meta["name"] = f"{item.name}: {doc.splitlines()[0]}"
+        state.tests[item.nodeid] = meta
+    for part, points in state.parts.items():
+        if abs(totals.get(part, 0.0) - points) > 1e-9:
+            state.warnings.append(f"part {part!r}: tests add up to {totals.get(part, 0.0):g} points, "
+                                  f"submission.yaml says {points:g}")
+    state.warnings.extend(_COLLECTION_ERRORS)
+    for part in set(totals) - set(state.parts):
+        state.warnings.append(f"part {part!r} is used by tests but not listed in submission.yaml")
+    state.write(finished=False)
+
+
+def pytest_collectreport(report):
+    """A suite file that fails to import is the course's bug: say so, and grade the other files."""
+    if report.failed:
+        _COLLECTION_ERRORS.append(f"internal error: the hidden test file {report.nodeid} could not be loaded; "
+                                  "its tests are missing from this grade (tell the course staff)")
+
+
+_COLLECTION_ERRORS: list[str] = []
+
+
+def pytest_sessionstart(session):
+    if _STATE in session.config.stash:
+        state = _state(session.config)
+        if state.submission.settings.force_fallback or not bwrap_works():
+            state.warnings.append(FALLBACK_WARNING)
+
+
+# -------------------------------------------------------------------------------------------- running
+@pytest.hookimpl(tryfirst=True)  # before the fixtures are set up: `submission` reads the deadline
+def pytest_runtest_setup(item):
+    mark = item.get_closest_marker("time_limit")
+    seconds = float(mark.args[0]) if mark else _state(item.config).limits.test_timeout_s
+    item.stash[_DEADLINE] = time.monotonic() + seconds
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    state = _state(item.config)
+    meta = state.tests.get(item.nodeid)
+    if meta is None or call.when == "teardown" and meta.get("_done"):
+        return
+    if call.when == "setup" and report.passed:
+        return
+    credit = item.stash.get(_CREDIT, Credit())
+    if report.passed:
+        fraction = 1.0 if credit.fraction is None else credit.fraction
+        message = ""
+    else:
+        fraction = credit.fraction or 0.0
+        message = _student_message(call.excinfo, report)
+    fraction = min(max(float(fraction), 0.0), 1.0)
+    meta["score"] = round(meta["max_score"] * fraction, 6)
+    meta["status"] = "passed" if fraction >= 1.0 else "failed"
+    printed = state.submission.take_output()
+    meta["output"] = message + (f"\n--- your code printed ---\n{printed}" if printed.strip() else "")
+    meta["_done"] = True
+    state.write(finished=False)
+
+
+def _student_message(excinfo, report) -> str:
+    """What the student reads: never a traceback of the suite (it would show hidden code)."""
+    if excinfo is None:
+        return "failed"
+    exc = excinfo.value
+    if report.skipped:
+        return f"skipped: {exc}"[:500]
+    if isinstance(exc, StudentCodeError):
+        return str(exc)[:5000]
+    if isinstance(exc, AssertionError):
+        text = str(exc).strip()
+        return (text or "wrong result")[:3000]
+    return (f"the grader could not check your result ({type(exc).__name__}: {str(exc)[:500]}); "
+            "if your code looks right, tell the course staff")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _STATE not in session.config.stash:
+        return
+    state = _state(session.config)
+    state.submission.discard()
+    for meta in state.tests.values():
+        meta.pop("_done", None)
+    state.write(finished=True)

@@ -1,0 +1,83 @@
+"""grader.harness.staging: only the manifest's files come from a submission, read safely."""
+import os
+import stat
+import zipfile
+
+import pytest
+
+from grader.harness.staging import SubmissionError, extract_zip, stage
+
+
+
+def test_stage_holds_the_worker_code_but_no_harness_suites_or_public_tests(homework, tmp_path):
+    stage(homework, None, tmp_path / "s")
+    names = {p.relative_to(tmp_path / "s").as_posix() for p in (tmp_path / "s").rglob("*")}
+    assert "grader/sandbox/worker.py" in names and "grader/wire.py" in names and "fixhw/functions.py" in names
+    assert not any(n.startswith(("grader/harness", "grader/suites", "suites", "fixhw/tests")) for n in names)
+    stage(homework, None, tmp_path / "p", public_tests=True)
+    assert (tmp_path / "p" / "fixhw" / "tests" / "test_public.py").is_file()
+
+
+def test_only_listed_files_are_taken_from_the_submission(homework, tmp_path):
+    sub = tmp_path / "sub" / "fixhw"
+    sub.mkdir(parents=True)
+    (sub / "functions.py").write_text("MARK = 'student'\n")
+    for extra in ("__init__.py", "conftest.py", "sitecustomize.py", "evil.pth"):
+        (sub / extra).write_text("raise SystemExit('must not be staged')\n")
+    notes = stage(homework, tmp_path / "sub", tmp_path / "s")
+    assert (tmp_path / "s/fixhw/functions.py").read_text() == "MARK = 'student'\n"
+    assert "SystemExit" not in (tmp_path / "s/fixhw/__init__.py").read_text()
+    assert not any((tmp_path / "s/fixhw" / n).exists() for n in ("conftest.py", "sitecustomize.py", "evil.pth"))
+    assert "ImportError" in (tmp_path / "s/fixhw/policy.py").read_text()  # missing: never the reference
+    assert any("fixhw/policy.py is missing" in note for note in notes)
+    assert stat.S_IMODE(os.stat(tmp_path / "s/fixhw/functions.py").st_mode) == 0o644
+
+
+def test_flat_uploads_and_nested_release_folders_are_found(homework, tmp_path):
+    (tmp_path / "flat").mkdir()
+    (tmp_path / "flat" / "policy.py").write_text("FLAT = 1\n")
+    nested = tmp_path / "nested" / "my_release" / "fixhw"
+    nested.mkdir(parents=True)
+    (nested / "functions.py").write_text("NESTED = 1\n")
+    stage(homework, tmp_path / "flat", tmp_path / "a")
+    stage(homework, tmp_path / "nested", tmp_path / "b")
+    assert (tmp_path / "a/fixhw/policy.py").read_text() == "FLAT = 1\n"
+    assert (tmp_path / "b/fixhw/functions.py").read_text() == "NESTED = 1\n"
+
+
+def test_a_symlinked_file_is_never_followed(homework, tmp_path):
+    sub = tmp_path / "sub" / "fixhw"
+    sub.mkdir(parents=True)
+    os.symlink(homework.suite_dir / "test_functions.py", sub / "functions.py")
+    stage(homework, tmp_path / "sub", tmp_path / "s")
+    assert "points" not in (tmp_path / "s/fixhw/functions.py").read_text()
+
+
+def _zip(path, entries):
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data, mode in entries:
+            info = zipfile.ZipInfo(name)
+            info.external_attr = mode << 16
+            zf.writestr(info, data)
+    return path
+
+
+@pytest.mark.parametrize("name, mode, message", [
+    ("../escape.py", 0o100644, "outside"), ("/abs/escape.py", 0o100644, "outside"),
+    ("fixhw/functions.py", stat.S_IFLNK | 0o777, "symbolic link"),
+])
+def test_dangerous_zip_entries_are_refused(tmp_path, name, mode, message):
+    archive = _zip(tmp_path / "sub.zip", [(name, "x = 1\n", mode)])
+    with pytest.raises(SubmissionError, match=message):
+        extract_zip(archive, tmp_path / "out")
+    assert not (tmp_path / "escape.py").exists()
+
+
+def test_a_zipped_release_folder_is_graded_like_a_directory(homework, tmp_path):
+    archive = _zip(tmp_path / "sub.zip", [("release/fixhw/functions.py", "ZIPPED = 1\n", 0o100644)])
+    stage(homework, archive, tmp_path / "s")
+    assert (tmp_path / "s/fixhw/functions.py").read_text() == "ZIPPED = 1\n"
+
+
+def test_starter_fixture_is_stageable(homework, tmp_path):
+    assert stage(homework, homework.root / "starter", tmp_path / "s") == []
