@@ -1,0 +1,2 @@
+def test_instructor_only():
+    assert True
