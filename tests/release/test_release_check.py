@@ -135,7 +135,6 @@ def test_check_command_prints_the_table_and_fails_without_the_grader(toy_root: P
     assert "hw0: FAIL the release has no grader/harness/grade.py" in out
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("hw", sorted(check.existing_homeworks(REPO_ROOT)))
 def test_check_command_is_green_for_every_homework(hw: str):
     proc = subprocess.run([sys.executable, "-m", "grader", "check", hw], cwd=REPO_ROOT, capture_output=True,
