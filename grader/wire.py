@@ -53,9 +53,12 @@ class Handle:
 
 @dataclass(frozen=True)
 class Limits:
-    max_json_bytes: int = 16 * 2**20
-    max_array_bytes: int = 512 * 2**20   # per array
-    max_total_bytes: int = 1024 * 2**20  # all arrays of one message
+    """What one message may hold. The harness reads the worker's replies into its own memory, so these
+    also bound what a submission can make the grader allocate: about the array bytes once, and for
+    the JSON part (many tiny lists or dicts) up to ~40x its size in Python objects."""
+    max_json_bytes: int = 4 * 2**20      # numbers in bulk belong in arrays
+    max_array_bytes: int = 256 * 2**20   # per array
+    max_total_bytes: int = 256 * 2**20   # all arrays of one message
     max_arrays: int = 10_000
     max_ndim: int = 8
     max_depth: int = 32
@@ -127,7 +130,7 @@ def _array_tag(array: np.ndarray, buffers: list, limits: Limits) -> dict:
 
 
 # ---------------------------------------------------------------------------------------- decoding
-def decode(header: bytes, buffers: list[bytes], limits: Limits = DEFAULT_LIMITS):
+def decode(header: bytes | bytearray, buffers: list, limits: Limits = DEFAULT_LIMITS):
     """Rebuild a value from a JSON header and its raw array buffers, checking everything."""
     try:
         tree = json.loads(header.decode("utf-8"))
@@ -171,8 +174,10 @@ def _array_from_tag(tag: dict, buffers, limits: Limits, used: set) -> np.ndarray
     expected = int(np.prod(shape, dtype=object)) * dt.itemsize
     if expected != len(buffers[index]):
         raise WireError(f"array of shape {shape} and dtype {dtype} needs {expected} bytes, got {len(buffers[index])}")
-    # copy: the result must be writable and own its memory; astype gives native byte order
-    return np.frombuffer(buffers[index], dtype=dt).reshape(shape).astype(dtype, copy=True)
+    array = np.frombuffer(buffers[index], dtype=dt).reshape(shape)
+    # the result must be writable and in native byte order: a bytearray buffer (what read_message
+    # gives) is used as it is on a little-endian machine, anything else is copied
+    return array.astype(dtype, copy=not isinstance(buffers[index], bytearray))
 
 
 # ----------------------------------------------------------------------------------------- framing
@@ -252,16 +257,17 @@ class _Reader:
         if self.selector is not None:
             self.selector.close()
 
-    def exactly(self, n: int) -> bytes:
-        chunks, remaining = [], n
-        while remaining:
+    def exactly(self, n: int) -> bytearray:
+        """n bytes, read straight into one buffer (no second copy of a large array in memory)."""
+        buffer = bytearray(n)
+        view, done = memoryview(buffer), 0
+        while done < n:
             if self.selector is not None:
                 left = self.deadline - time.monotonic()
                 if left <= 0 or not self.selector.select(left):
                     raise WireTimeout("no reply before the deadline")
-            chunk = os.read(self.fd, min(remaining, 1 << 20))
-            if not chunk:
+            got = os.readv(self.fd, [view[done:done + (1 << 20)]])
+            if not got:
                 raise PeerClosed("the other side closed the connection")
-            chunks.append(chunk)
-            remaining -= len(chunk)
-        return b"".join(chunks)
+            done += got
+        return buffer

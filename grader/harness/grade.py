@@ -26,6 +26,7 @@ from grader.harness.staging import SubmissionError, stage
 from grader.manifest import REPO_ROOT, Homework, find_homework
 
 HARNESS_INI = Path(__file__).with_name("pytest.ini")
+MAX_PUBLIC_REPORTS = 500
 PUBLIC_NOTE = "Public tests ran with your code inside the sandbox: feedback, not your grade."
 
 
@@ -104,7 +105,8 @@ def _run_hidden(homework: Homework, stage_dir: Path, tmp: Path, force_fallback: 
 
 
 def _run_public(homework: Homework, stage_dir: Path, force_fallback: bool):
-    from grader.sandbox.launcher import FALLBACK_WARNING, SANDBOX_STAGE, SandboxSettings, Worker
+    from grader.sandbox.launcher import (FALLBACK_WARNING, SANDBOX_STAGE, SandboxSettings, Worker, WorkerDied,
+                                         WorkerTimeout)
 
     worker = Worker(SandboxSettings(stage_dir, homework.limits, force_fallback))
     root = SANDBOX_STAGE if worker.sandboxed else str(stage_dir)
@@ -112,11 +114,17 @@ def _run_public(homework: Homework, stage_dir: Path, force_fallback: bool):
     try:
         reply = worker.request({"op": "run_public_tests", "path": f"{root}/{homework.package}/tests"},
                                timeout=homework.limits.total_timeout_s)
+    except (WorkerTimeout, WorkerDied) as err:  # the student's code broke the run: their feedback, not our bug
+        reply = {"ok": False, "error": {"message": str(err)}}
     finally:
         worker.kill()
     reports = reply.get("value") if reply.get("ok") else None
     if not isinstance(reports, list):
-        raise RuntimeError(f"the public tests could not run: {reply.get('error')}")
+        error = reply.get("error") if isinstance(reply.get("error"), dict) else {}
+        message = f"the public tests could not run to the end: {str(error.get('message', ''))[:2000]}"
+        return [{"name": "public tests", "score": 0.0, "max_score": 1.0, "status": "failed", "output": message,
+                 "visibility": "visible"}], warnings
+    reports = reports[:MAX_PUBLIC_REPORTS]  # the worker's list: untrusted, keep results.json small
     tests = [{"name": "public " + str(r.get("name", "?")).rsplit("/", 1)[-1], "score": 1.0 if r.get("outcome") == "passed" else 0.0,
               "max_score": 1.0, "status": "passed" if r.get("outcome") == "passed" else "failed",
               "output": str(r.get("message", ""))[:3000], "visibility": "visible"}

@@ -9,6 +9,7 @@ and rewrites the results file atomically after each test, so a crash loses nothi
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 import zlib
@@ -18,6 +19,7 @@ import numpy as np
 import pytest
 
 from grader.harness.client import StudentCodeError, Submission
+from grader.harness.results import clean_text
 from grader.manifest import VISIBILITIES, Limits
 from grader.sandbox.launcher import FALLBACK_WARNING, SandboxSettings, bwrap_works
 
@@ -162,18 +164,29 @@ def pytest_runtest_makereport(item, call):
         return
     credit = item.stash.get(_CREDIT, Credit())
     if report.passed:
-        fraction = 1.0 if credit.fraction is None else credit.fraction
+        fraction = _fraction(credit.fraction, default=1.0)
         message = ""
     else:
-        fraction = credit.fraction or 0.0
+        fraction = _fraction(credit.fraction, default=0.0)
         message = _student_message(call.excinfo, report)
-    fraction = min(max(float(fraction), 0.0), 1.0)
     meta["score"] = round(meta["max_score"] * fraction, 6)
     meta["status"] = "passed" if fraction >= 1.0 else "failed"
     printed = state.submission.take_output()
-    meta["output"] = message + (f"\n--- your code printed ---\n{printed}" if printed.strip() else "")
+    meta["output"] = clean_text(message + (f"\n--- your code printed ---\n{printed}" if printed.strip() else ""))
     meta["_done"] = True
     state.write(finished=False)
+
+
+def _fraction(value, default: float) -> float:
+    """The suite's partial credit as a number in [0, 1]. A fraction computed from the student's
+    values can be NaN (or not a number at all): that earns nothing, and never a NaN score."""
+    if value is None:
+        return default
+    try:
+        value = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return 0.0
+    return min(max(value, 0.0), 1.0) if math.isfinite(value) else 0.0
 
 
 def _student_message(excinfo, report) -> str:

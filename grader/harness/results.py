@@ -7,32 +7,47 @@ Gradescope's format (https://gradescope-autograders.readthedocs.io/en/latest/spe
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 import tempfile
 from pathlib import Path
 
 TEST_KEYS = ("name", "score", "max_score", "status", "output", "visibility")
+# Text a student controls (exception messages, prints) reaches results.json and the instructor's
+# terminal: no control characters (ANSI escapes could redraw the table), no bidi overrides, and no
+# lone surrogates (printing them to a UTF-8 terminal raises, and strict JSON readers refuse them).
+_UNSAFE_CHARS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    """`text` with unsafe characters replaced by U+FFFD (newlines and tabs are kept)."""
+    return _UNSAFE_CHARS.sub("\ufffd", str(text))
 
 
 def gradescope_results(tests: list[dict], execution_time: float, output: str) -> dict:
     clean = [{key: test[key] for key in TEST_KEYS} | ({"part": test["part"]} if test.get("part") else {})
              for test in tests]
+    for test in clean:  # a NaN score would make results.json invalid JSON
+        if not math.isfinite(float(test["score"])):
+            test["score"], test["status"] = 0.0, "failed"
+        test["name"], test["output"] = clean_text(test["name"]), clean_text(test["output"])
     score = round(sum(float(t["score"]) for t in clean), 6)
-    return {"score": score, "execution_time": round(execution_time, 3), "output": output, "tests": clean}
+    return {"score": score, "execution_time": round(execution_time, 3), "output": clean_text(output), "tests": clean}
 
 
 def error_results(message: str, execution_time: float = 0.0) -> dict:
     """What is written when grading itself failed: valid JSON, score 0, the reason."""
     return {"score": 0.0, "execution_time": round(execution_time, 3),
-            "output": f"The autograder hit an internal error and could not grade this submission: {message}\n"
-                      "Please tell the course staff.", "tests": []}
+            "output": clean_text(f"The autograder hit an internal error and could not grade this submission: {message}\n"
+                                 "Please tell the course staff."), "tests": []}
 
 
 def unreadable_submission_results(message: str, execution_time: float = 0.0) -> dict:
     """The submission itself was refused (unsafe zip entry, oversized file): score 0, what to fix."""
     return {"score": 0.0, "execution_time": round(execution_time, 3),
-            "output": f"Your submission could not be read: {message}\n"
-                      "Upload the files of the release (no links, no paths outside the folder) and resubmit.",
+            "output": clean_text(f"Your submission could not be read: {message}\n"
+                                 "Upload the files of the release (no links, no paths outside the folder) and resubmit."),
             "tests": []}
 
 
@@ -42,7 +57,7 @@ def write_results(path: Path, results: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     with os.fdopen(fd, "w") as f:
-        json.dump(results, f, indent=2)
+        json.dump(results, f, indent=2, allow_nan=False)
     os.replace(tmp, path)
 
 

@@ -39,6 +39,13 @@ try:
 except OSError:  # pragma: no cover - not Linux
     _LIBC = None
 NOBODY = 65534
+# Memory that no rlimit counts, watched from outside by the harness (Worker._watch_sandbox):
+# - every file in the sandbox's tmpfs costs about 1 kB of kernel memory whatever its size, which
+#   neither --size (bytes) nor RLIMIT_AS counts: empty files at ~80k/s would exhaust the machine;
+# - memfd files held open live outside the address space (as do detached SysV shared memory
+#   segments, which the worker caps in the sandbox's own IPC namespace instead).
+MAX_TMP_FILES = 20_000
+WATCH_INTERVAL_S = 0.1
 FALLBACK_WARNING = ("WARNING: bubblewrap is not usable here; the submission runs in a plain subprocess "
                     "with resource limits only (it can read the filesystem). Do not use this for real grades.")
 
@@ -81,6 +88,31 @@ def _python_dirs() -> list[str]:
     return sorted(d for d in dirs if not any(d != o and d.startswith(o + "/") for o in dirs))
 
 
+def _instructor_paths() -> list[str]:
+    """Where the hidden suites, the harness and the reference solutions live for this process.
+
+    Normally that is the repository, which the sandbox never mounts. But a non-editable install
+    (`pip install .`) copies `grader/` and the homework packages into site-packages, and a repository
+    may sit under a bound directory (/usr/src/course): those copies must be hidden too."""
+    import importlib.util
+
+    from grader.manifest import REGISTRY, REPO_ROOT
+    paths = {REPO_ROOT / name for name in ("grader", "tests", "benchmarks", ".git", *REGISTRY.values())}
+    for package in ("grader", *REGISTRY.values()):
+        try:
+            spec = importlib.util.find_spec(package)
+        except (ImportError, ValueError):
+            spec = None
+        for location in (spec.submodule_search_locations or []) if spec is not None else []:
+            paths.add(Path(location))
+    return sorted({os.path.realpath(p) for p in paths if p.exists()})
+
+
+def _masks(bound: list[str], hidden: list[str]) -> list[str]:
+    """The hidden paths that lie inside a bound directory (they get an empty tmpfs on top)."""
+    return [h for h in hidden if any(h == b or h.startswith(b.rstrip("/") + "/") for b in bound)]
+
+
 def _readable_by_others(path: str) -> bool:
     """Whether `nobody` could reach `path` (every ancestor directory world-executable)."""
     path = os.path.realpath(path)
@@ -114,9 +146,11 @@ class Worker:
         request_r, self._request_w = os.pipe()
         self._reply_r, reply_w = os.pipe()
         stage = SANDBOX_STAGE if self.sandboxed else str(settings.stage_dir)
+        # SysV shared memory limits are per IPC namespace: only the sandbox has one of its own
+        shm_limit = settings.limits.memory_mb * 2**20 if self.sandboxed else 0
         python = [sys.executable, "-I", "-B", "-u", "-c",
                   f"import sys; sys.path.insert(0, {stage!r}); from grader.sandbox.worker import main; "
-                  f"main({request_r}, {reply_w}, {stage!r}, {self._drop})"]
+                  f"main({request_r}, {reply_w}, {stage!r}, {self._drop}, {shm_limit})"]
         home = "/tmp" if self.sandboxed else self._private_tmp
         if not self.sandboxed:
             os.chmod(self._private_tmp, 0o1777)
@@ -130,6 +164,36 @@ class Worker:
             os.close(fd)
         os.set_blocking(self._request_w, False)
         self.output.start(output_r)
+        self._killed_because: str | None = None
+        self._stopped = threading.Event()
+        if self.sandboxed:
+            threading.Thread(target=self._watch_sandbox, daemon=True).start()
+
+    def _watch_sandbox(self) -> None:
+        """Kill the sandbox when its /tmp holds more than MAX_TMP_FILES files, or its memfd files more
+        than the memory limit (see MAX_TMP_FILES)."""
+        root, memory = None, self.settings.limits.memory_mb * 2**20
+        while not self._stopped.wait(WATCH_INTERVAL_S) and self.process.poll() is None:
+            if root is None:
+                root = _sandbox_root(self.process.pid)
+                continue
+            try:
+                info = os.statvfs(root + "/tmp")
+                shared = _shared_memory_bytes(root)
+            except OSError:
+                return  # the sandbox is gone
+            if info.f_files - info.f_ffree > MAX_TMP_FILES:
+                self._killed_because = f"it created more than {MAX_TMP_FILES} files in /tmp"
+            elif shared > memory:
+                self._killed_because = (f"it held {shared // 2**20} MB in memfd files or shared mappings "
+                                        f"(the memory limit is {memory // 2**20} MB)")
+            else:
+                continue
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            return
 
     def _bwrap_command(self) -> list[str]:
         size = self.settings.limits.max_file_mb * 2**20 * 2
@@ -149,13 +213,17 @@ class Worker:
         for etc in ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "passwd", "group", "nsswitch.conf", "localtime"):
             cmd += ["--ro-bind-try", f"/etc/{etc}", f"/etc/{etc}"]
         made = set()
-        for python_dir in _python_dirs():
+        python_dirs = _python_dirs()
+        for python_dir in python_dirs:
             # parents readable by `nobody` (bwrap would create them 0700), e.g. /root/.pyenv
             for parent in reversed(Path(python_dir).parents):
                 if str(parent) not in made and str(parent) not in ("/", "/tmp", "/usr"):
                     cmd += ["--perms", "0755", "--dir", str(parent)]
                     made.add(str(parent))
             cmd += ["--ro-bind", python_dir, python_dir]
+        for hidden in _masks(python_dirs + ["/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc"],
+                             _instructor_paths()):
+            cmd += ["--perms", "0555", "--tmpfs", hidden]  # installed copies of suites and solutions
         for device in sorted(Path("/dev").glob("nvidia*")):  # CUDA, when the machine has it
             cmd += ["--dev-bind-try", str(device), str(device)]
         cmd += ["--ro-bind", str(self.settings.stage_dir), SANDBOX_STAGE, "--chdir", "/tmp", "--"]
@@ -184,6 +252,18 @@ class Worker:
         message = dict(message, seq=self._seq)
         data = encode(message)  # outside the try: a value the suite cannot send is the suite's error
         deadline = time.monotonic() + max(timeout, 0.0)
+        if select.select([self._reply_r], [], [], 0)[0]:
+            # bytes before the question: a reply forged or left over by student code (a thread
+            # writing to the pipe), or the end of a dead worker. Never read them as this answer.
+            try:
+                eof = os.read(self._reply_r, 1) == b""
+            except OSError:
+                eof = True
+            if eof:  # its end of the pipe closed: the worker died since the last answer
+                raise WorkerDied(self._death_reason())
+            self.kill()
+            raise WorkerDied("the worker wrote to the grader's pipe out of turn (a thread of your code "
+                             "still running after a call, or code writing to file descriptors it does not own)")
         try:
             send_bytes(self._request_w, data, timeout=max(timeout, 0.001))
             reply = read_message(self._reply_r, timeout=max(deadline - time.monotonic(), 0.001))
@@ -204,8 +284,11 @@ class Worker:
         return self.process.poll() is None
 
     def _death_reason(self) -> str:
-        try:
-            code = self.process.wait(timeout=5)
+        if self._killed_because is not None:
+            self.kill()
+            return f"the worker was stopped: {self._killed_because}"
+        try:  # it closed its end of the pipe: usually it is exiting right now
+            code = self.process.wait(timeout=1)
         except subprocess.TimeoutExpired:
             self.kill()
             return "the worker closed its connection"
@@ -237,9 +320,57 @@ class Worker:
             except OSError:
                 pass
         self._request_w = self._reply_r = -1
+        self._stopped.set()
         self.output.stop()
         if self._private_tmp is not None:
             shutil.rmtree(self._private_tmp, ignore_errors=True)
+
+
+def _sandbox_root(bwrap_pid: int) -> str | None:
+    """The sandbox's root seen from outside (/proc/CHILD/root), once bwrap's child has entered it
+    (recognized by /course and a /tmp of its own); None before that."""
+    try:
+        children = Path(f"/proc/{bwrap_pid}/task/{bwrap_pid}/children").read_text().split()
+    except OSError:
+        return None
+    for child in children:
+        root = f"/proc/{child}/root"
+        try:
+            if os.path.isdir(root + SANDBOX_STAGE) and os.stat(root + "/tmp").st_dev != os.stat("/tmp").st_dev:
+                return root
+        except OSError:
+            pass
+    return None
+
+
+def _shared_memory_bytes(root: str) -> int:
+    """Bytes of shared memory the sandbox's processes hold, read through its own /proc: memfd files
+    held open, and resident shared mappings (RssShmem; RLIMIT_DATA, used with a GPU, does not count
+    them). An upper bound: a mapping shared by several processes counts once per process. SysV
+    segments are capped inside the sandbox's IPC namespace by the worker instead (worker.main)."""
+    total = 0
+    for pid in os.listdir(root + "/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"{root}/proc/{pid}/status") as status:
+                for line in status:
+                    if line.startswith("RssShmem:"):
+                        total += int(line.split()[1]) * 1024
+        except (OSError, ValueError, IndexError):
+            pass
+        fd_dir = f"{root}/proc/{pid}/fd"
+        try:
+            fds = os.listdir(fd_dir)
+        except OSError:
+            continue  # exited meanwhile
+        for fd in fds:
+            try:
+                if os.readlink(f"{fd_dir}/{fd}").startswith("/memfd:"):
+                    total += os.stat(f"{fd_dir}/{fd}").st_blocks * 512
+            except OSError:
+                pass
+    return total
 
 
 def _die_with_parent() -> None:

@@ -8,6 +8,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import stat
 import zipfile
 from pathlib import Path
@@ -29,6 +30,7 @@ REPORTED = {
     "write_grader_files": "written: []",
     "network": "reached: []",
     "grader_env_detection": "graded: False",
+    "hostile_values": "returned a value that cannot be graded",
 }
 DAEMON_MARKER = "attack-daemon-marker-7f3a"
 # Without bubblewrap these would really damage the machine running the tests (rewrite the grader,
@@ -42,7 +44,21 @@ GUARDED = (REPO / "grader" / "harness", REPO / "grader" / "sandbox", REPO / "gra
 def grade_cli(submission, out: Path) -> dict:
     args = argparse.Namespace(hw=str(FIXTURE / "fixhw"), submission=str(submission), out=str(out), public=False)
     assert run(args) in (0, 2)
-    return json.loads(out.read_text())  # always written, always valid JSON
+    return strict_json(out.read_text())  # always written, always valid JSON
+
+
+def strict_json(text: str) -> dict:
+    """Parse like a strict JSON reader (Gradescope's): no NaN or Infinity, no control characters or
+    lone surrogates in what the student and the instructor's terminal are shown."""
+    def refuse(constant):
+        raise AssertionError(f"results.json holds {constant}, which is not JSON")
+    results = json.loads(text, parse_constant=refuse)
+    for test in results["tests"]:
+        assert not UNSAFE_TEXT.search(test["output"] + test["name"]), repr(test["output"][:300])
+    return results
+
+
+UNSAFE_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\ud800-\udfff]")
 
 
 def fingerprint(*roots: Path) -> str:

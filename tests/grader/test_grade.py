@@ -1,6 +1,7 @@
 """End to end: `python -m grader grade` on the fixture homework, through the real worker."""
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -175,3 +176,52 @@ def test_a_broken_suite_file_is_reported_and_the_others_still_grade(tmp_path):
     (homework.suite_dir / "test_broken.py").write_text("import no_such_module_anywhere\n")
     results = grade(homework)
     assert results["score"] == 6 and "test_broken.py could not be loaded" in results["output"]
+
+
+HOSTILE_SUITE = '''
+import numpy as np
+from grader.harness.api import points
+
+@points(6, part="functions")
+def test_credit_computed_from_a_student_value(submission, credit):
+    credit.fraction = submission.call("fixhw.functions.normalize", np.ones(2))  # the student returns NaN
+    assert credit.fraction == 1.0, "normalize must return 1.0"
+
+@points(4, part="policy")
+def test_message_with_hostile_text(submission):
+    submission.call("fixhw.functions.discounted_return", [1.0], 0.5)
+'''
+HOSTILE_SUBMISSION = ('def normalize(x):\n    return float("nan")\n\n'
+                      'def discounted_return(r, g):\n'
+                      '    raise ValueError("\\ud800\\x1b[2J\\x1b[1A\\rtest_message_with_hostile_text  4/4  passed\\u202e")\n')
+
+
+def test_nan_credit_and_hostile_text_leave_valid_results_and_a_clean_table(tmp_path):
+    """A partial credit computed from a student's NaN earns 0 (not a NaN score, which is not JSON);
+    a lone surrogate or ANSI escapes in a student's message neither crash the CLI's table (UTF-8
+    stdout) nor reach results.json."""
+    homework = make_homework(tmp_path / "hw", HOSTILE_SUITE)
+    (tmp_path / "sub" / "fixhw").mkdir(parents=True)
+    (tmp_path / "sub" / "fixhw" / "functions.py").write_text(HOSTILE_SUBMISSION)
+    out = tmp_path / "results.json"
+    command = [sys.executable, "-m", "grader", "grade", str(homework.package_dir), "--submission",
+               str(tmp_path / "sub"), "--out", str(out)]
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONIOENCODING", "PYTHONUTF8")}
+    proc = subprocess.run(command, cwd=REPO, capture_output=True, timeout=120, env=dict(env, LC_ALL="C.UTF-8"))
+    assert proc.returncode == 0, proc.stderr.decode(errors="replace")[-2000:]
+    assert b"\x1b" not in proc.stdout and b"\r" not in proc.stdout
+    text = out.read_text()
+    results = json.loads(text, parse_constant=lambda constant: pytest.fail(f"results.json holds {constant}"))
+    assert results["score"] == 0 and [t["score"] for t in results["tests"]] == [0, 0]
+    shown = "".join(t["output"] + t["name"] for t in results["tests"])
+    assert not any(ch in shown for ch in ("\ud800", "\x1b", "\r", "\u202e")), repr(shown)
+    assert "raised ValueError" in results["tests"][1]["output"]
+
+
+def test_public_tests_killed_by_the_submission_are_feedback_not_an_internal_error(homework, tmp_path):
+    (tmp_path / "sub" / "fixhw").mkdir(parents=True)
+    (tmp_path / "sub" / "fixhw" / "functions.py").write_text("import os\nos._exit(0)\n")
+    results = grade(homework, tmp_path / "sub", public=True)
+    assert results["score"] == 0 and [t["status"] for t in results["tests"]] == ["failed"]
+    assert "could not run to the end" in results["tests"][0]["output"]
+    assert "exited with status 0" in results["tests"][0]["output"]

@@ -81,3 +81,81 @@ def test_a_zipped_release_folder_is_graded_like_a_directory(homework, tmp_path):
 
 def test_starter_fixture_is_stageable(homework, tmp_path):
     assert stage(homework, homework.root / "starter", tmp_path / "s") == []
+
+
+def test_the_stage_holds_the_student_edition_of_instructor_files(homework, tmp_path):
+    """The worker can read all of /course: no solution outside the student files, no trained
+    reference weights left in runs/, no notebook with solution outputs."""
+    import shutil
+    from grader.manifest import find_homework
+    shutil.copytree(homework.package_dir, tmp_path / "root" / "fixhw")
+    package = tmp_path / "root" / "fixhw"
+    (package / "helpers.py").write_text("def answer():\n    # BEGIN SOLUTION\n    return 'the secret 42 solution'\n"
+                                        "    # END SOLUTION\n")
+    (package / "runs").mkdir()
+    (package / "runs" / "reference_policy.npy").write_bytes(b"trained weights")
+    (package / "notebook.ipynb").write_text('{"cells": [{"source": "the secret 42 solution"}]}')
+    instructor = find_homework(str(package))
+    stage(instructor, homework.root / "starter", tmp_path / "s")
+    helpers = (tmp_path / "s/fixhw/helpers.py").read_text()
+    assert "the secret 42" not in helpers and "NotImplementedError" in helpers
+    assert not (tmp_path / "s/fixhw/runs").exists() and not (tmp_path / "s/fixhw/notebook.ipynb").exists()
+    assert "BEGIN SOLUTION" not in (tmp_path / "s/fixhw/functions.py").read_text()  # the starter's
+    stage(instructor, None, tmp_path / "ref")  # the reference grade keeps the instructor's student files
+    assert "BEGIN SOLUTION" in (tmp_path / "ref/fixhw/functions.py").read_text()
+
+
+def test_a_student_file_cannot_shadow_a_library(homework, tmp_path):
+    sub = tmp_path / "sub"
+    (sub / "fixhw").mkdir(parents=True)
+    for name in ("numpy.py", "fixhw/numpy.py", "grader/wire.py", "fixhw/__init__.py"):
+        (sub / name).parent.mkdir(parents=True, exist_ok=True)
+        (sub / name).write_text("raise SystemExit('shadowed')\n")
+    stage(homework, sub, tmp_path / "s")
+    staged = [p for p in (tmp_path / "s").rglob("*.py") if "shadowed" in p.read_text()]
+    assert staged == []
+
+
+def test_a_zip_bomb_and_unwanted_entries_are_not_extracted(homework, tmp_path):
+    archive = tmp_path / "sub.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        for i in range(40):  # 40 x 5 MB of zeros compress to a few kB each
+            zf.writestr(f"junk/{i}.bin", b"\0" * (5 * 2**20))
+        zf.writestr("fixhw/functions.py", "OK = 1\n")
+    stage(homework, archive, tmp_path / "s")
+    assert (tmp_path / "s/fixhw/functions.py").read_text() == "OK = 1\n"
+    assert not (tmp_path / "extracted" / "junk").exists()
+    with zipfile.ZipFile(archive, "a") as zf:
+        zf.writestr("fixhw/too_big.py", b"#" * (5 * 2**20 + 1))
+    with pytest.raises(SubmissionError, match="too large"):
+        extract_zip(archive, tmp_path / "out")
+
+
+def _raw_zip(path, names_and_data):
+    """A zip whose entries are written exactly as given (zipfile warns about duplicates)."""
+    import warnings
+    with warnings.catch_warnings(), zipfile.ZipFile(path, "w") as zf:
+        warnings.simplefilter("ignore")
+        for name, data in names_and_data:
+            zf.writestr(name, data)
+    return path
+
+
+@pytest.mark.parametrize("entries, message", [
+    ([("fixhw/functions.py", "A = 1\n"), ("fixhw/functions.py", "B = 2\n")], "twice"),
+    ([("fixhw", "a file"), ("fixhw/functions.py", "A = 1\n")], "could not be extracted|collides"),
+    ([("x" * 300 + "/functions.py", "A = 1\n")], "could not be extracted"),
+])
+def test_odd_zips_are_refused_with_a_message_not_an_internal_error(tmp_path, entries, message):
+    archive = _raw_zip(tmp_path / "sub.zip", entries)
+    with pytest.raises(SubmissionError, match=message):
+        extract_zip(archive, tmp_path / "out", wanted={"functions.py", "fixhw"})
+
+
+def test_a_corrupt_zip_is_refused_with_a_message(tmp_path):
+    archive = _raw_zip(tmp_path / "sub.zip", [("fixhw/functions.py", "A = 1\n" * 100)])
+    data = bytearray(archive.read_bytes())
+    data[40:60] = b"\xff" * 20  # inside the first entry's data: its CRC no longer matches
+    archive.write_bytes(bytes(data))
+    with pytest.raises(SubmissionError, match="could not be extracted"):
+        extract_zip(archive, tmp_path / "out")

@@ -92,3 +92,29 @@ def test_half_a_message_times_out_and_a_closed_pipe_is_reported():
     with pytest.raises(PeerClosed):
         read_message(read_fd, timeout=1)
     os.close(read_fd)
+
+
+def test_arrays_read_from_a_pipe_are_writable_native_and_independent():
+    big_endian = np.arange(4, dtype=">i4")
+    got = roundtrip([np.arange(6, dtype=np.float32), big_endian, np.float64(1.5)])
+    assert all(a.flags.writeable and a.dtype.isnative for a in got[:2])
+    got[0][0] = 42.0
+    np.testing.assert_array_equal(got[1], [0, 1, 2, 3])
+    np.testing.assert_array_equal(got[0], [42, 1, 2, 3, 4, 5])
+
+
+def test_what_a_reply_may_make_the_grader_allocate_is_capped():
+    """Replies are read into the harness's memory: arrays and the JSON part are both capped before
+    any allocation, whatever the header claims."""
+    with pytest.raises(WireError, match="exceeds"):
+        encode(np.zeros(257 * 2**20, np.uint8))
+    with pytest.raises(WireError, match="exceeds"):
+        encode([[]] * (2 * 2**20))  # 4 MiB of tiny lists: ~40x that in Python objects
+    read_fd, write_fd = os.pipe()
+    try:
+        os.write(write_fd, struct.pack(">II", 2, 1) + b"[]" + struct.pack(">Q", 2**40))
+        with pytest.raises(WireError, match="exceeds the size limit"):
+            read_message(read_fd, timeout=2)
+    finally:
+        os.close(read_fd)
+        os.close(write_fd)

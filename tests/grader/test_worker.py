@@ -88,6 +88,7 @@ def test_memory_blowup_is_reported_as_out_of_memory(staged_submission, tmp_path)
 
 
 def test_environment_is_scrubbed_and_the_repository_is_invisible(staged_submission, monkeypatch):
+    from grader.sandbox import launcher
     monkeypatch.setenv("GRADESCOPE_SECRET", "1")
     submission = staged_submission()
     env = submission.call("os.environ.copy")
@@ -95,7 +96,14 @@ def test_environment_is_scrubbed_and_the_repository_is_invisible(staged_submissi
     if not bwrap_works():
         pytest.skip("filesystem isolation needs bubblewrap")
     repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    assert submission.call("os.path.exists", repo) is False
+    # CI's venv lives inside the repository (`python3 -m venv .venv` in a clone): then the repository's
+    # path exists in the sandbox, holding that venv and nothing else
+    if submission.call("os.path.exists", repo):
+        venvs = [d for d in launcher._python_dirs() if d.startswith(repo + "/")]
+        assert venvs and sorted(submission.call("os.listdir", repo)) == \
+            sorted({d[len(repo) + 1:].split("/")[0] for d in venvs})
+    for secret in ("pyproject.toml", "grader", "tests", "README.md"):
+        assert submission.call("os.path.exists", f"{repo}/{secret}") is False
     assert submission.call("os.path.exists", "/course/grader/harness") is False
     # staged code, never the repository that the editable install maps `grader` and `common` to
     for module in ("fixhw.functions", "grader.wire", "common"):
@@ -121,3 +129,168 @@ def test_student_output_is_captured_and_capped(staged_submission, tmp_path):
     output = submission.take_output()
     assert output.startswith("start") and output.rstrip().endswith("end") and len(output) < 10_000
     assert "bytes of output not shown" in output
+
+
+def test_installed_copies_of_the_grader_and_solutions_are_hidden(staged_submission, monkeypatch):
+    """A non-editable install puts grader/ (suites, harness) and the homework packages into a
+    directory the sandbox must mount (site-packages); those copies are masked. Simulated by
+    mounting the whole repository as if it were a Python directory."""
+    if not bwrap_works():
+        pytest.skip("filesystem isolation needs bubblewrap")
+    from grader.sandbox import launcher
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    real_python_dirs = launcher._python_dirs
+    monkeypatch.setattr(launcher, "_python_dirs", lambda: real_python_dirs() + [repo])
+    submission = staged_submission()
+    assert submission.call("os.path.isfile", f"{repo}/pyproject.toml") is True  # the mount happened
+    for secret in ("grader/harness/plugin.py", "tests/fixture_hw/suites/fixhw/test_functions.py",
+                   "tests/fixture_hw/fixhw/functions.py", ".git/HEAD"):
+        assert submission.call("os.path.exists", f"{repo}/{secret}") is False, secret
+
+
+ODD_VALUES = '''
+import os, sys, threading, time
+import numpy as np
+import torch
+from grader.wire import encode
+
+class Sub(np.ndarray):
+    def __eq__(self, other):
+        return True
+
+def strided():
+    return np.arange(24, dtype=np.float64).reshape(4, 6)[::2, ::-3]
+
+def big_endian():
+    return np.arange(3, dtype=">f4")
+
+def zero_d():
+    return np.array(2.5, np.float32)
+
+def subclass():
+    return np.arange(3.0).view(Sub)
+
+def grad_tensor():
+    return torch.ones(2, requires_grad=True) * 2
+
+def bf16_tensor():
+    return torch.tensor([1.5, -2.0], dtype=torch.bfloat16)
+
+def meta_tensor():
+    return torch.zeros(2, device="meta")
+
+def structured():
+    return np.zeros(2, dtype=[("a", "f4")])
+
+def reply_later():
+    """Returns, then a thread forges the reply to the grader's next request."""
+    frame = sys._getframe()
+    while "reply_fd" not in frame.f_locals:
+        frame = frame.f_back
+    reply_fd, seq = frame.f_locals["reply_fd"], frame.f_locals["request"]["seq"]
+    def forge():
+        time.sleep(0.05)
+        os.write(reply_fd, encode({"seq": seq + 1, "ok": True, "value": 1.0}))
+    threading.Thread(target=forge).start()
+    return 0.0
+'''
+
+
+def test_odd_arrays_and_tensors_arrive_as_plain_arrays_or_are_refused(staged_submission, tmp_path):
+    submission = staged_submission(_write(tmp_path, ODD_VALUES))
+    got = {name: submission.call(f"fixhw.functions.{name}")
+           for name in ("strided", "big_endian", "zero_d", "subclass", "grad_tensor", "bf16_tensor")}
+    np.testing.assert_array_equal(got["strided"], np.arange(24.0).reshape(4, 6)[::2, ::-3])
+    assert got["big_endian"].dtype == np.float32 and got["big_endian"].dtype.isnative
+    assert got["zero_d"].shape == () and got["zero_d"] == 2.5
+    np.testing.assert_array_equal(got["grad_tensor"], [2.0, 2.0])
+    np.testing.assert_array_equal(got["bf16_tensor"], [1.5, -2.0])
+    assert all(type(value) is np.ndarray for value in got.values())  # never a subclass
+    for name in ("meta_tensor", "structured"):
+        with pytest.raises(StudentCodeError, match="cannot be graded"):
+            submission.call(f"fixhw.functions.{name}")
+    assert submission.restarts == 0  # refusing a value does not need a new worker
+
+
+def test_a_reply_written_out_of_turn_is_never_taken_as_an_answer(staged_submission, tmp_path):
+    submission = staged_submission(_write(tmp_path, ODD_VALUES))
+    assert submission.call("fixhw.functions.reply_later") == 0.0
+    import time
+    time.sleep(0.3)  # the forged reply (value 1.0, the right sequence number) is in the pipe now
+    with pytest.raises(StudentCrash, match="out of turn"):
+        submission.call("fixhw.functions.zero_d")
+    assert submission.call("fixhw.functions.zero_d") == 2.5  # a fresh worker
+
+
+def test_a_flood_of_empty_files_in_tmp_stops_the_worker(staged_submission, tmp_path):
+    """Each tmpfs file costs kernel memory that no rlimit counts: the harness caps the number."""
+    if not bwrap_works():
+        pytest.skip("the private /tmp needs bubblewrap")
+    from grader.sandbox import launcher
+    source = ("def normalize(x):\n    n = 0\n    while True:\n        open(f'/tmp/f{n}', 'w').close()\n"
+              "        n += 1\n")
+    submission = staged_submission(_write(tmp_path, source))
+    with pytest.raises(StudentCrash, match=f"more than {launcher.MAX_TMP_FILES} files in /tmp"):
+        submission.call("fixhw.functions.normalize", [1.0])
+
+
+SHARED_MEMORY_BOMBS = '''
+import ctypes, os, time
+
+def memfd_bomb():
+    """memfd files held open: memory outside the address space limit (and under the file size one)."""
+    fds = []
+    while True:
+        fd = os.memfd_create("bomb")
+        os.write(fd, b"x" * (8 * 2**20 - 1))
+        fds.append(fd)
+
+def shared_mapping_bomb():
+    """MAP_SHARED anonymous memory: RLIMIT_DATA (the limit used with a GPU) does not count it."""
+    import mmap
+    maps = []
+    while True:
+        block = mmap.mmap(-1, 64 * 2**20, flags=mmap.MAP_SHARED)
+        block.write(b"x" * (64 * 2**20))
+        maps.append(block)
+
+def sysv_bomb():
+    """Detached SysV segments: they stay allocated without any address space. Returns the MB it got."""
+    libc = ctypes.CDLL(None)
+    libc.shmat.restype = ctypes.c_void_p
+    for held in range(8):  # at most 1 GB, even if the cap failed
+        segment = libc.shmget(0, 128 * 2**20, 0o1600)
+        if segment < 0:
+            return held * 128
+        address = libc.shmat(segment, None, 0)
+        ctypes.memset(address, 1, 128 * 2**20)
+        libc.shmdt(ctypes.c_void_p(address))
+    return 8 * 128
+'''
+
+
+@pytest.mark.parametrize("bomb", ["memfd_bomb", "sysv_bomb", "shared_mapping_bomb"])
+def test_memory_outside_the_address_space_limit_is_capped(homework, tmp_path, bomb, monkeypatch):
+    if not bwrap_works():
+        pytest.skip("the watch on the sandbox needs bubblewrap")
+    import dataclasses
+    from grader.harness.client import Submission
+    from grader.harness.staging import stage
+    from grader.sandbox.launcher import SandboxSettings
+    tmp_path.chmod(0o755)
+    stage(homework, _write(tmp_path, SHARED_MEMORY_BOMBS), tmp_path / "stage")
+    limits = dataclasses.replace(homework.limits, memory_mb=512)
+    if bomb == "shared_mapping_bomb":  # as on a GPU machine: the data segment is capped, not the address space
+        from grader.sandbox import launcher
+        monkeypatch.setattr(launcher.os.path, "exists", lambda path: path == "/dev/nvidia0" or os.access(path, os.F_OK))
+    submission = Submission(SandboxSettings(tmp_path / "stage", limits), default_timeout=20)
+    try:
+        if bomb != "sysv_bomb":  # stopped from outside by the harness's watch
+            with pytest.raises(StudentCrash, match="MB in memfd files or shared mappings"):
+                submission.call(f"fixhw.functions.{bomb}")
+        elif os.getuid() == 0:  # capped inside the sandbox's IPC namespace (set up as root)
+            assert submission.call(f"fixhw.functions.{bomb}") <= 512
+        else:
+            pytest.skip("SysV shared memory is capped only when the grader runs as root")
+    finally:
+        submission.discard()

@@ -1,7 +1,7 @@
-"""Attack: ignore SIGALRM, SIGTERM and SIGINT, then loop forever without sleeping."""
+"""Attack: ignore SIGALRM, SIGTERM, SIGINT, SIGXCPU and SIGXFSZ, then loop forever without sleeping."""
 import signal
 
-for sig in (signal.SIGALRM, signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+for sig in (signal.SIGALRM, signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGXCPU, signal.SIGXFSZ):
     signal.signal(sig, signal.SIG_IGN)
 
 

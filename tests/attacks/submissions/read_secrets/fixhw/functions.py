@@ -1,5 +1,7 @@
 """Attack: look for hidden suites, reference solutions, grader files and secrets; report them."""
+import importlib
 import os
+import sys
 
 
 def probe():
@@ -24,6 +26,26 @@ def probe():
             pass
     if "GRADER_ATTACK_SECRET" in os.environ:
         found.append("os.environ")
+    for pid in os.listdir("/proc"):  # other processes' command lines and environments
+        for what in ("cmdline", "environ"):
+            try:
+                with open(f"/proc/{pid}/{what}", "rb") as f:
+                    data = f.read()
+            except OSError:
+                continue
+            if b"GRADER_ATTACK_SECRET" in data or b"harness" in data or b"suites" in data:
+                found.append(f"/proc/{pid}/{what}")
+    # an installed copy of the grader (pip install . puts grader/ and the homeworks in site-packages)
+    for entry in sys.path:
+        for secret in ("grader/harness/plugin.py", "grader/suites", "fixture_hw", "tests/fixture_hw"):
+            if entry and os.path.exists(os.path.join(entry, secret)):
+                found.append(os.path.join(entry, secret))
+    for module in ("grader.harness", "grader.harness.plugin", "grader.suites"):
+        try:
+            importlib.import_module(module)
+            found.append(module)
+        except ImportError:
+            pass
     return sorted(set(found))
 
 
