@@ -58,16 +58,14 @@ def load_config(cls: type[ConfigT], path: str | Path | None = None, overrides: S
     """
     if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)):
         raise TypeError(f"load_config needs a dataclass type, got {cls!r}")
-    values: dict[str, Any] = {}
+    # Every value given, as (dotted key, value) pairs in the order they apply; later ones win.
+    items: list[tuple[str, Any]] = []
     if path is not None:
-        values = _read_yaml_mapping(Path(path))
-        _check_keys(cls, values, prefix="", source=f"config file {path}")
+        items += _dotted_items(cls, _read_yaml_mapping(Path(path)), prefix="", source=f"config file {path}")
     for override in overrides:
-        key, text = _split_override(override)
-        annotation = _check_dotted_key(cls, key, source=f"--set {override}")
-        value = _parse_override_value(text, annotation)
-        if _is_dataclass_type(annotation) and isinstance(value, Mapping):  # --set policy={lr: 0.1}
-            _check_keys(annotation, value, prefix=key + ".", source=f"--set {override}")
+        items += _override_items(cls, override)
+    values: dict[str, Any] = {}  # nested like the dataclass: {"policy": {"learning_rate": 0.01}}
+    for key, value in items:
         _set_dotted(values, key, value)
     return _build(cls, values, prefix="", base=None)
 
@@ -178,15 +176,38 @@ def _parse_override_value(text: str, annotation: Any) -> Any:
         return text  # e.g. an unbalanced bracket: the type check then reports it as text
 
 
-def _check_keys(cls: type, values: Mapping[str, Any], prefix: str, source: str) -> None:
-    """Raise ConfigError for the first key of `values` (recursively) that `cls` does not have."""
+def _override_items(cls: type, override: str) -> list[tuple[str, Any]]:
+    """One `--set KEY=VALUE` as (dotted key, value) pairs, the value parsed for the key's type.
+
+    A whole section, `policy={learning_rate: 0.1}`, means `policy.learning_rate=0.1`: the section's
+    other keys keep the values they had.
+    """
+    key, text = _split_override(override)
+    source = f"--set {override}"
+    annotation = _check_dotted_key(cls, key, source)
+    value = _parse_override_value(text, annotation)
+    if _is_dataclass_type(annotation) and isinstance(value, Mapping):
+        return _dotted_items(annotation, value, prefix=key + ".", source=source)
+    return [(key, value)]
+
+
+def _dotted_items(cls: type, section: Mapping[str, Any], prefix: str, source: str) -> list[tuple[str, Any]]:
+    """`section`, keys of `cls`, as (dotted key, value) pairs: {"policy": {"lr": 1}} -> [("policy.lr", 1)].
+
+    Nested sections are flattened; the value of a `dict` field stays whole (it is one value). The
+    first key that `cls` does not have raises ConfigError naming it and `source`.
+    """
     types_by_name = _field_types(cls)
     names = [f.name for f in _settable_fields(cls)]
-    for key, value in values.items():
-        if key not in names:
-            raise _unknown_key_error(prefix + str(key), names, prefix, source)
-        if _is_dataclass_type(types_by_name[key]) and isinstance(value, Mapping):
-            _check_keys(types_by_name[key], value, prefix + key + ".", source)
+    items = []
+    for name, value in section.items():
+        if name not in names:
+            raise _unknown_key_error(prefix + str(name), names, prefix, source)
+        if _is_dataclass_type(types_by_name[name]) and isinstance(value, Mapping):
+            items += _dotted_items(types_by_name[name], value, f"{prefix}{name}.", source)
+        else:
+            items.append((prefix + name, value))
+    return items
 
 
 def _check_dotted_key(cls: type, dotted_key: str, source: str) -> Any:
@@ -280,7 +301,7 @@ def _coerce(value: Any, annotation: Any, key: str) -> Any:
             return value
         raise ConfigError(f"config key {key!r} must be one of {', '.join(map(repr, args))}; got {value!r}")
     if origin in (tuple, list) or annotation in (tuple, list):
-        return _coerce_sequence(value, annotation, origin or annotation, args, key)
+        return _coerce_sequence(value, origin or annotation, args, key)
     if origin is dict or annotation is dict:
         if not isinstance(value, Mapping):
             raise _type_error(key, value, annotation)
@@ -333,7 +354,7 @@ def _coerce_float(value: Any, key: str, wanted: type = float) -> float:
     raise _type_error(key, value, wanted)
 
 
-def _coerce_sequence(value: Any, annotation: Any, container: type, args: tuple, key: str) -> Any:
+def _coerce_sequence(value: Any, container: type, args: tuple, key: str) -> Any:
     if not isinstance(value, (list, tuple)):
         raise ConfigError(f"config key {key!r} must be a list such as [64, 64]; got {value!r}")
     if container is tuple and args and not (len(args) == 2 and args[1] is Ellipsis):

@@ -111,6 +111,10 @@ def register_project_env(env_id: str, entry_point: Callable[..., gym.Env] | str,
         `kwargs={"goal": 3.0}` (constructor arguments).
     Registering the same id again with the same entry point does nothing, so a homework module
     can register its envs at import time.
+
+    The env's `step` and `reset` must return a new observation array each time. Gymnasium's vector
+    envs keep a reference to the final observation, `info["final_obs"]`, and then reset: an env
+    that updated one array in place would overwrite it with the next episode's first observation.
     """
     existing = gym.registry.get(env_id)
     if existing is not None:

@@ -90,7 +90,9 @@ class Logger:
         `step`, else `metrics["env_steps"]`, else the row number.
         """
         if self._csv.closed:
-            raise RuntimeError(f"log() called after close() on the logger of {self.run_dir}")
+            raise RuntimeError(
+                f"log() called after close() on the logger of {self.run_dir}: log inside its `with` block"
+            )
         row = {str(name): _scalar(name, value) for name, value in metrics.items()}
         self._csv.append(row)
         if self._tensorboard is not None:

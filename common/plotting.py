@@ -9,6 +9,8 @@ directory name `<exp_name>_<env_id>_<seed>_<stamp>`, and each group becomes one 
 Seeds of one experiment rarely log at the same x (a batch of "at least 1000 steps" ends after a
 whole episode), so their curves are linearly interpolated onto a common grid spanning the x range
 that all of them cover; there the mean and standard deviation over seeds are taken pointwise.
+A row where the y metric was not logged is skipped, but a value logged as NaN (a diverged run)
+stays NaN: the line has a gap there, and so does the mean of the seeds.
 
 In a notebook: `plot_runs(["runs/hw2"], x="env_steps", y="eval_return", out="curve.png")`, then
 display the PNG; `aggregate_runs` gives the numbers without drawing.
@@ -55,6 +57,11 @@ class Curve:
     def num_runs(self) -> int:
         return len(self.run_dirs)
 
+    @property
+    def num_seeds(self) -> int:
+        """Distinct seeds among the runs: fewer than num_runs when a seed was run again."""
+        return len({_seed_of(run) for run in self.run_dirs})
+
 
 def find_runs(paths: Sequence[str | Path]) -> list[Path]:
     """Every run directory (holding metrics.csv) at or below each of `paths`, sorted, no repeats."""
@@ -83,16 +90,7 @@ def experiment_name(run_dir: str | Path) -> str:
 
 def read_metrics(run_dir: str | Path) -> dict[str, np.ndarray]:
     """metrics.csv as {column: (rows,) float array}; empty cells (metric not logged that row) are NaN."""
-    path = Path(run_dir) / METRICS_FILE
-    with path.open(newline="") as file:
-        reader = csv.reader(file)
-        header = next(reader, [])
-        rows = [row for row in reader if row]
-    columns = {}
-    for i, name in enumerate(header):
-        cells = [row[i] if i < len(row) else "" for row in rows]
-        columns[name] = np.array([_to_float(cell) for cell in cells], dtype=np.float64)
-    return columns
+    return {name: _to_floats(cells) for name, cells in _read_cells(run_dir).items()}
 
 
 def aggregate_runs(run_dirs: Sequence[str | Path], x: str, y: str) -> list[Curve]:
@@ -136,8 +134,7 @@ def draw_curves(curves: Sequence[Curve], x: str, y: str, title: str | None = Non
     figure = Figure(figsize=(7, 4.5), layout="constrained")
     axes = figure.add_subplot()
     for curve in curves:
-        seeds = "seed" if curve.num_runs == 1 else "seeds"
-        (line,) = axes.plot(curve.x, curve.mean, label=f"{curve.label} ({curve.num_runs} {seeds})")
+        (line,) = axes.plot(curve.x, curve.mean, label=_legend_label(curve))
         if curve.num_runs > 1:
             axes.fill_between(curve.x, curve.mean - curve.std, curve.mean + curve.std, color=line.get_color(), alpha=0.2)
     axes.set_xlabel(_axis_label(x))
@@ -168,18 +165,49 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def _read_cells(run_dir: str | Path) -> dict[str, list[str]]:
+    """metrics.csv as {column: (rows,) cells as text}, "" where the metric was not logged that row."""
+    with (Path(run_dir) / METRICS_FILE).open(newline="") as file:
+        reader = csv.reader(file)
+        header = next(reader, [])
+        rows = [row for row in reader if row]
+    return {name: [row[i] if i < len(row) else "" for row in rows] for i, name in enumerate(header)}
+
+
+def _seed_of(run_dir: Path) -> str:
+    """The seed part of a run directory's name; the whole name when it has another form."""
+    match = _RUN_NAME.match(run_dir.name)
+    return match["seed"] if match else run_dir.name
+
+
+def _legend_label(curve: Curve) -> str:
+    """`<exp>_<env> (3 seeds)`, or `(2 seeds, 3 runs)` when a seed was run more than once.
+
+    The runs are counted then because the mean mixes the runs of that seed (an old run left next
+    to a new one, say), which the number of seeds alone would hide.
+    """
+    counts = f"{curve.num_seeds} seed" + ("" if curve.num_seeds == 1 else "s")
+    if curve.num_runs != curve.num_seeds:
+        counts += f", {curve.num_runs} runs"
+    return f"{curve.label} ({counts})"
+
+
 def _xy(run: Path, x: str, y: str) -> tuple[np.ndarray, np.ndarray]:
-    """The (x, y) points of one run, keeping the rows where both are logged, sorted by x."""
-    columns = read_metrics(run)
-    if not columns:
+    """The (x, y) points of one run, keeping the rows where both are logged, sorted by x.
+
+    A y value logged as NaN (a diverged loss, say) is kept, unlike an empty cell: the curve then
+    has a gap there, where interpolating over the row would draw a made-up value and hide it.
+    """
+    cells = _read_cells(run)
+    if not cells:
         raise PlotError(f"run {run} is empty: {METRICS_FILE} has no columns yet")
     for name in (x, y):
-        if name not in columns:
-            raise PlotError(f"column {name!r} not in {run / METRICS_FILE}; columns there: {', '.join(columns)}")
-    xs, ys = columns[x], columns[y]
+        if name not in cells:
+            raise PlotError(f"column {name!r} not in {run / METRICS_FILE}; columns there: {', '.join(cells)}")
+    xs, ys = _to_floats(cells[x]), _to_floats(cells[y])
     if len(xs) == 0:
         raise PlotError(f"run {run} is empty: {METRICS_FILE} has a header but no rows yet")
-    logged = ~np.isnan(xs) & ~np.isnan(ys)
+    logged = ~np.isnan(xs) & np.array([cell != "" for cell in cells[y]])
     if not logged.any():
         raise PlotError(f"run {run} has no row with both {x!r} and {y!r} logged ({len(xs)} rows in {METRICS_FILE})")
     order = np.argsort(xs[logged], kind="stable")
@@ -195,6 +223,11 @@ def _common_grid(xs: list[np.ndarray], ys: list[np.ndarray], label: str, x_name:
         raise PlotError(f"the runs of {label} cover {x_name} ranges that do not overlap; plot them separately")
     grid = np.linspace(start, stop, max(len(xi) for xi in xs))
     return grid, np.stack([np.interp(grid, xi, yi) for xi, yi in zip(xs, ys)])
+
+
+def _to_floats(cells: list[str]) -> np.ndarray:
+    """(rows,) float64; an empty or non-numeric cell becomes NaN."""
+    return np.array([_to_float(cell) for cell in cells], dtype=np.float64)
 
 
 def _to_float(cell: str) -> float:

@@ -61,7 +61,11 @@ class ReplayBuffer:
         return self.size
 
     def add(self, observation, action, reward, next_observation, terminated, truncated) -> None:
-        """Store one transition, overwriting the oldest one when the buffer is full."""
+        """Store one transition, overwriting the oldest one when the buffer is full.
+
+        observation, next_observation: obs_shape; action: action_shape; reward: a number;
+        terminated, truncated: bools.
+        """
         values = (observation, action, reward, next_observation, terminated, truncated)
         # Check every field before writing any, so that a bad call leaves the buffer untouched.
         checked = [
@@ -96,7 +100,7 @@ class ReplayBuffer:
         self.size = min(self.size + n, self.capacity)
 
     def sample(self, batch_size: int, rng: np.random.Generator) -> Transitions:
-        """`batch_size` transitions drawn uniformly, with replacement, using `rng`."""
+        """`batch_size` transitions drawn uniformly, with replacement, using `rng` (N = batch_size)."""
         if not isinstance(rng, np.random.Generator):
             raise TypeError(
                 f"rng must be a numpy Generator (np.random.default_rng(seed)), got {type(rng).__name__}"

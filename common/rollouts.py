@@ -75,8 +75,8 @@ class Transitions:
         return len(self.rewards)
 
 
-TRANSITION_FIELDS = ("observations", "actions", "rewards", "next_observations", "terminated", "truncated")
-assert TRANSITION_FIELDS == tuple(f.name for f in fields(Transitions))
+# The field names, in order; subclasses (StepBatch) add fields that do not hold one entry per transition.
+TRANSITION_FIELDS = tuple(f.name for f in fields(Transitions))
 
 
 @dataclass
@@ -93,7 +93,10 @@ class Trajectory(Transitions):
         if len(self) == 0:
             raise ValueError("a trajectory needs at least one step")
         if self.terminated[:-1].any() or self.truncated[:-1].any():
-            raise ValueError("only the last step of a trajectory can be terminated or truncated")
+            raise ValueError(
+                "only the last step of a trajectory can be terminated or truncated: make one Trajectory "
+                "per episode, or use Transitions for steps from several episodes"
+            )
 
     @property
     def episode_return(self) -> float:
@@ -182,7 +185,10 @@ def sample_trajectories(
     the first N episodes to *finish* would), and gives the same rule as one env run N times.
     """
     if (min_steps is None) == (num_trajectories is None):
-        raise ValueError("give exactly one of min_steps and num_trajectories")
+        raise ValueError(
+            "give exactly one of min_steps and num_trajectories, e.g. min_steps=1000 for a training "
+            "batch or num_trajectories=10 for an evaluation"
+        )
     quota = _Quota(min_steps, num_trajectories)
     if is_vector_env(env):
         return _sample_trajectories_vector(env, policy, quota, max_episode_steps)
@@ -219,14 +225,12 @@ def _sample_trajectories_vector(
             if recording[i]:
                 episodes[i].add(observations[i], actions[i], rewards[i], next_observations[i])
         quota.count_steps(sum(recording))
-        ended = terminated | truncated
-        if ended.any():
-            for i in np.flatnonzero(ended):
-                if recording[i]:
-                    trajectories.append(episodes[i].to_trajectory(terminated[i], truncated[i]))
-                    episodes[i] = _EpisodeRecorder()
-                recording[i] = quota.admit_episode()
-                episode_lengths[i] = 0
+        for i in np.flatnonzero(terminated | truncated):
+            if recording[i]:
+                trajectories.append(episodes[i].to_trajectory(terminated[i], truncated[i]))
+                episodes[i] = _EpisodeRecorder()
+            recording[i] = quota.admit_episode()
+            episode_lengths[i] = 0
         observations = new_observations
     return trajectories
 
@@ -253,33 +257,27 @@ class _Quota:
 
 
 class _EpisodeRecorder:
-    """The steps of one episode in progress, as Python lists (appending is cheap)."""
+    """The steps (s_t, a_t, r_t, s_{t+1}) of one episode in progress, in a Python list (appending is cheap)."""
 
     def __init__(self) -> None:
-        self.observations: list[np.ndarray] = []
-        self.actions: list[np.ndarray] = []
-        self.rewards: list[float] = []
-        self.next_observations: list[np.ndarray] = []
+        self.steps: list[tuple[np.ndarray, np.ndarray, float, np.ndarray]] = []
 
     def __len__(self) -> int:
-        return len(self.rewards)
+        return len(self.steps)
 
     def add(self, observation, action, reward, next_observation) -> None:
-        self.observations.append(observation)
-        self.actions.append(action)
-        self.rewards.append(reward)
-        self.next_observations.append(next_observation)
+        self.steps.append((observation, action, reward, next_observation))
 
     def to_trajectory(self, terminated: bool, truncated: bool) -> Trajectory:
-        last_step = np.zeros(len(self), dtype=bool)
-        last_step[-1] = True
+        observations, actions, rewards, next_observations = zip(*self.steps)
+        is_last_step = np.arange(len(self)) == len(self) - 1
         return Trajectory(
-            observations=np.stack(self.observations),
-            actions=np.stack(self.actions),
-            rewards=np.asarray(self.rewards, dtype=np.float32),
-            next_observations=np.stack(self.next_observations),
-            terminated=last_step & bool(terminated),
-            truncated=last_step & bool(truncated),
+            observations=np.stack(observations),
+            actions=np.stack(actions),
+            rewards=np.asarray(rewards, dtype=np.float32),
+            next_observations=np.stack(next_observations),
+            terminated=is_last_step & bool(terminated),
+            truncated=is_last_step & bool(truncated),
         )
 
 
@@ -323,17 +321,13 @@ class StepSampler:
             raise ValueError(
                 f"num_steps must be a positive multiple of num_envs={self.num_envs}, got {num_steps}"
             )
-        steps = {name: [] for name in TRANSITION_FIELDS}
+        steps: list[Transitions] = []  # one entry per time step, num_envs transitions each
         finished_returns: list[np.ndarray] = []
         finished_lengths: list[np.ndarray] = []
         for _ in range(num_steps // self.num_envs):
             actions = _act(policy, self._observations, self.num_envs)
             next_observations, new_observations, rewards, terminated, truncated = self._step(actions)
-            for name, value in zip(
-                TRANSITION_FIELDS,
-                (self._observations, actions, rewards, next_observations, terminated, truncated),
-            ):
-                steps[name].append(value)
+            steps.append(Transitions(self._observations, actions, rewards, next_observations, terminated, truncated))
             self._episode_returns += rewards
             self._episode_lengths += 1
             ended = terminated | truncated
@@ -344,8 +338,9 @@ class StepSampler:
                 self._episode_lengths[ended] = 0
             self._observations = new_observations
         self.total_steps += num_steps
+        batch = concatenate(steps)
         return StepBatch(
-            **{name: np.concatenate(values) for name, values in steps.items()},
+            **{name: getattr(batch, name) for name in TRANSITION_FIELDS},
             episode_returns=np.concatenate(finished_returns or [np.zeros(0)]),
             episode_lengths=np.concatenate(finished_lengths or [np.zeros(0, dtype=np.int64)]),
         )
@@ -362,6 +357,7 @@ class StepSampler:
 
 
 def _act(policy: Policy, observations: np.ndarray, num_envs: int) -> np.ndarray:
+    """policy(observations (num_envs, *obs_shape)) -> actions (num_envs, *action_shape), checked."""
     actions = policy(observations)
     if not isinstance(actions, np.ndarray) or actions.shape[:1] != (num_envs,):
         described = f"shape {actions.shape}" if isinstance(actions, np.ndarray) else type(actions).__name__
@@ -375,9 +371,10 @@ def _act(policy: Policy, observations: np.ndarray, num_envs: int) -> np.ndarray:
 def _step_vector(env: VectorEnv, actions: np.ndarray):
     """Step a SAME_STEP vector env.
 
-    Returns (next_observations, observations, rewards, terminated, truncated): next_observations[i]
-    is the s_{t+1} that env i reached (its final observation where the episode ended), and
-    observations[i] is where env i goes on from (the first observation of a new episode there).
+    Returns (next_observations, observations, rewards, terminated, truncated), each with a leading
+    axis of num_envs: next_observations[i] is the s_{t+1} that env i reached (its final observation
+    where the episode ended), and observations[i] is where env i goes on from (the first observation
+    of a new episode there). rewards are float32, terminated and truncated bool.
     """
     observations, rewards, terminated, truncated, infos = env.step(actions)
     next_observations = observations

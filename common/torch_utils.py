@@ -49,7 +49,11 @@ def get_device(name: str | None = None) -> torch.device:
 def set_torch_threads(n: int | None = None) -> int:
     """Set torch's intra-op thread count: `n`, else DEEPRL_TORCH_THREADS, else 1 (see module docstring)."""
     if n is None:
-        n = int(os.environ.get(THREADS_ENV_VAR, "1"))
+        text = os.environ.get(THREADS_ENV_VAR, "1")
+        try:
+            n = int(text)
+        except ValueError:
+            raise ValueError(f"{THREADS_ENV_VAR} must be a whole number such as 1 or 4, got {text!r}") from None
     if n < 1:
         raise ValueError(f"thread count must be at least 1, got {n}")
     torch.set_num_threads(n)
@@ -75,8 +79,8 @@ def build_mlp(
 ) -> nn.Sequential:
     """A fully connected network: Linear -> activation, repeated, then a Linear output layer.
 
-    input_size -> hidden_sizes[0] -> ... -> hidden_sizes[-1] -> output_size.
-    `activation` and `output_activation` are names from ACTIVATIONS.
+    input_size -> hidden_sizes[0] -> ... -> hidden_sizes[-1] -> output_size, so the network maps
+    (B, input_size) -> (B, output_size). `activation` and `output_activation` are names from ACTIVATIONS.
     """
     layers: list[nn.Module] = []
     size = input_size
@@ -96,14 +100,14 @@ def _activation(name: str) -> nn.Module:
 
 
 def to_torch(array, device: torch.device | str | None = None, dtype: torch.dtype | None = torch.float32) -> torch.Tensor:
-    """numpy array (or anything np.asarray takes) -> tensor on `device` (CPU when None).
+    """numpy array (or anything np.asarray takes) -> tensor of the same shape on `device` (CPU when None).
 
-    `dtype=None` keeps the array's own dtype (use it for integer actions).
+    `dtype=None` keeps the array's own dtype (use it for integer actions). On the CPU with an
+    unchanged dtype the tensor shares the array's memory, as torch.as_tensor does.
     """
-    tensor = torch.as_tensor(np.asarray(array), device=device)
-    return tensor if dtype is None else tensor.to(dtype)
+    return torch.as_tensor(np.asarray(array), dtype=dtype, device=device)
 
 
 def to_numpy(tensor: torch.Tensor) -> np.ndarray:
-    """tensor (any device, with or without grad) -> numpy array."""
+    """tensor (any device, with or without grad) -> numpy array of the same shape."""
     return tensor.detach().cpu().numpy()

@@ -86,6 +86,15 @@ def test_overrides_apply_after_the_file_and_in_order(tmp_path):
     assert (config.seed, config.gamma) == (5, 0.9)
 
 
+def test_a_whole_section_override_sets_only_the_keys_it_names(tmp_path):
+    # --set policy={...} means the same as one --set policy.<key>=... per key it names.
+    path = write_yaml(tmp_path, {"policy": {"learning_rate": 0.01}})
+    config = load_config(ExperimentConfig, path, ["policy={hidden_sizes: [8]}"])
+    assert config.policy == PolicyConfig(hidden_sizes=(8,), learning_rate=0.01)
+    config = load_config(ExperimentConfig, overrides=["policy.activation=relu", "policy={learning_rate: 0.5}"])
+    assert config.policy == PolicyConfig(hidden_sizes=(32,), learning_rate=0.5, activation="relu")
+
+
 def test_text_fields_keep_the_text_as_typed():
     # YAML alone would turn these into True and 1000 (an int).
     config = load_config(ExperimentConfig, overrides=["env_id=on"])

@@ -80,6 +80,20 @@ def test_rows_without_the_y_metric_are_skipped(tmp_path):
     np.testing.assert_allclose(curve.mean, [10, 30])
 
 
+def test_a_value_logged_as_nan_leaves_a_gap_instead_of_an_interpolated_value(tmp_path):
+    # Seed 0 diverged at step 3000. Skipping that row like an empty cell would interpolate
+    # 30.0 there (std 0), a healthy-looking curve; the mean over seeds is undefined instead.
+    write_run(tmp_path, "exp", 0, [{"env_steps": s, "eval_return": np.nan if s == 3000 else s / 100}
+                                   for s in (1000, 2000, 3000, 4000)])
+    linear_run(tmp_path, "exp", 1, slope=0.01)
+    (curve,) = aggregate_runs([tmp_path], x="env_steps", y="eval_return")
+    np.testing.assert_allclose(curve.x, [1000, 2000, 3000, 4000])
+    np.testing.assert_allclose(curve.mean, [10, 20, np.nan, 40])
+    np.testing.assert_allclose(curve.std, [0, 0, np.nan, 0])
+    (line,) = draw_curves([curve], "env_steps", "eval_return").axes[0].get_lines()
+    assert np.isnan(line.get_ydata()[2])  # matplotlib leaves a gap at a NaN point
+
+
 def test_figure_has_one_line_and_legend_entry_per_experiment(two_experiments):
     curves = aggregate_runs([two_experiments], x="env_steps", y="eval_return")
     axes = draw_curves(curves, "env_steps", "eval_return").axes[0]
@@ -89,6 +103,16 @@ def test_figure_has_one_line_and_legend_entry_per_experiment(two_experiments):
         "slow_CartPole-v1 (2 seeds)",
     ]
     assert axes.get_xlabel() == "env steps" and axes.get_ylabel() == "eval return"
+
+
+def test_legend_counts_runs_too_when_a_seed_was_run_again(tmp_path):
+    linear_run(tmp_path, "exp", 0, slope=0.01)
+    linear_run(tmp_path, "exp", 0, slope=0.02)  # seed 0 again, e.g. after a bug fix
+    linear_run(tmp_path, "exp", 1, slope=0.03)
+    (curve,) = aggregate_runs([tmp_path], x="env_steps", y="eval_return")
+    assert (curve.num_runs, curve.num_seeds) == (3, 2)
+    legend = draw_curves([curve], "env_steps", "eval_return").axes[0].get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == ["exp_CartPole-v1 (2 seeds, 3 runs)"]
 
 
 def test_plot_runs_writes_a_png(two_experiments, tmp_path):

@@ -58,6 +58,14 @@ class CountingEnv(gym.Env):
 
 register_project_env("tests/Counting-v0", CountingEnv)
 LENGTHS = CountingEnv.LENGTHS
+FIELDS = ("observations", "actions", "rewards", "next_observations", "terminated", "truncated")
+
+
+def counting_env(num_envs: int | None):
+    """A CountingEnv seeded 0: a single env when num_envs is None, else a vector env of that many."""
+    if num_envs is None:
+        return make_env("tests/Counting-v0", seed=0)
+    return make_vector_env("tests/Counting-v0", num_envs, seed=0)
 
 
 def alternating_policy(observations: np.ndarray) -> np.ndarray:
@@ -95,7 +103,7 @@ def test_sample_trajectory_records_one_whole_episode_with_its_true_final_observa
 
 @pytest.mark.parametrize("num_envs", [None, 1, 3])
 def test_num_trajectories_gives_that_many_whole_episodes(num_envs):
-    env = make_env("tests/Counting-v0", seed=0) if num_envs is None else make_vector_env("tests/Counting-v0", num_envs, seed=0)
+    env = counting_env(num_envs)
     trajectories = sample_trajectories(env, alternating_policy, num_trajectories=7)
     assert len(trajectories) == 7
     for trajectory in trajectories:
@@ -104,7 +112,7 @@ def test_num_trajectories_gives_that_many_whole_episodes(num_envs):
 
 @pytest.mark.parametrize("num_envs", [None, 1, 3])
 def test_min_steps_collects_whole_episodes_until_enough_steps(num_envs):
-    env = make_env("tests/Counting-v0", seed=0) if num_envs is None else make_vector_env("tests/Counting-v0", num_envs, seed=0)
+    env = counting_env(num_envs)
     trajectories = sample_trajectories(env, alternating_policy, min_steps=20)
     total = sum(len(t) for t in trajectories)
     # Episodes start only while fewer than 20 steps are collected, and each env runs one at a time.
@@ -137,7 +145,7 @@ def test_time_limit_of_the_env_marks_truncated_not_terminated():
 
 @pytest.mark.parametrize("num_envs", [None, 3])
 def test_max_episode_steps_of_the_sampler_cuts_episodes_as_truncated(num_envs):
-    env = make_env("tests/Counting-v0", seed=0) if num_envs is None else make_vector_env("tests/Counting-v0", num_envs, seed=0)
+    env = counting_env(num_envs)
     trajectories = sample_trajectories(env, alternating_policy, num_trajectories=8, max_episode_steps=3)
     assert any(t.truncated[-1] for t in trajectories) and any(t.terminated[-1] for t in trajectories)
     for trajectory in trajectories:
@@ -173,7 +181,7 @@ def test_vector_env_trajectories_equal_single_env_ones_including_final_observati
     for trajectory in vector_trajectories:
         matches = [s for s in single_trajectories if np.array_equal(s.observations[0], trajectory.observations[0])]
         assert len(matches) == 1
-        for name in ("observations", "actions", "rewards", "next_observations", "terminated", "truncated"):
+        for name in FIELDS:
             np.testing.assert_array_equal(getattr(trajectory, name), getattr(matches[0], name), err_msg=name)
 
 
@@ -187,7 +195,7 @@ def test_same_seed_gives_identical_trajectories_and_another_seed_different_ones(
         return concatenate(sample_trajectories(env, random_policy(env), min_steps=100))
 
     first, again, other = collect(3), collect(3), collect(4)
-    for name in ("observations", "actions", "rewards", "next_observations", "terminated", "truncated"):
+    for name in FIELDS:
         np.testing.assert_array_equal(getattr(first, name), getattr(again, name), err_msg=name)
     assert not np.array_equal(first.observations[:50], other.observations[:50])
 
@@ -237,8 +245,7 @@ def test_step_sampler_on_a_vector_env_is_flat_and_time_major():
     steps = concatenate(batches)
     assert steps.observations.shape == (20, 2) and steps.rewards.shape == (20,)
     for env_index in range(2):
-        one_env = Transitions(**{name: getattr(steps, name)[env_index::2] for name in
-                                 ("observations", "actions", "rewards", "next_observations", "terminated", "truncated")})
+        one_env = Transitions(**{name: getattr(steps, name)[env_index::2] for name in FIELDS})
         check_step_continuity(one_env)
         np.testing.assert_array_equal(one_env.next_observations[:, 1], one_env.observations[:, 1] + 1)
     assert steps.truncated.any() and steps.terminated.any()

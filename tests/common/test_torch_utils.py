@@ -88,6 +88,12 @@ def test_thread_count_below_one_is_an_error(restore_threads):
         set_torch_threads(0)
 
 
+def test_thread_count_that_is_not_a_number_names_the_variable(monkeypatch, restore_threads):
+    monkeypatch.setenv("DEEPRL_TORCH_THREADS", "two")
+    with pytest.raises(ValueError, match="DEEPRL_TORCH_THREADS must be a whole number.*'two'"):
+        set_torch_threads()
+
+
 # ------------------------------------------------------------------------------------ seeding
 
 
