@@ -1,0 +1,66 @@
+"""The smoke-training config the hidden suite gives the student's `train`, and how its threshold was measured.
+
+    python -m grader.suites.hw2.smoke_config --seeds 0-19     # measure the reference (about 3 min)
+
+For each training seed: train the reference with SMOKE_CONFIG, then play EVAL_EPISODES CartPole
+episodes in fresh environments seeded EVAL_SEED, EVAL_SEED + 1, ... with the trained policy's
+sampled actions (as grader.harness.evaluate_policy does), and print the mean return and the time.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+SMOKE_CONFIG = {
+    "env_id": "CartPole-v1",
+    "seed": 0,
+    "total_env_steps": 25_000,
+    "batch_size": 1000,
+    "eval_every": 1000,        # no evaluation inside training: the harness evaluates
+    "eval_episodes": 1,
+    "progress_bar": False,
+    "time_budget_s": 45.0,     # the test's budget is 60 s: stop in time to hand the policy back
+    "agent": {"gamma": 0.99, "learning_rate": 0.01, "use_reward_to_go": True, "normalize_advantages": True},
+}
+EVAL_EPISODES = 10
+EVAL_SEED = 12345
+
+
+def evaluate(agent, episodes: int = EVAL_EPISODES, seed: int = EVAL_SEED) -> np.ndarray:
+    from common.envs import make_env
+
+    returns = np.zeros(episodes)
+    for i in range(episodes):
+        env = make_env("CartPole-v1", seed=seed + i)
+        obs, _ = env.reset(seed=seed + i)
+        done = False
+        while not done:
+            action = agent.get_action(np.asarray(obs, dtype=np.float32)[None])[0]
+            obs, reward, terminated, truncated, _ = env.step(action)
+            returns[i] += reward
+            done = terminated or truncated
+        env.close()
+    return returns
+
+
+def main() -> None:
+    from hw2_policy_gradient.run import train
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seeds", default="0-19")
+    first, last = map(int, parser.parse_args().seeds.split("-"))
+    means, times = [], []
+    for seed in range(first, last + 1):
+        start = time.process_time()
+        agent = train({**SMOKE_CONFIG, "seed": seed})
+        times.append(time.process_time() - start)
+        means.append(evaluate(agent).mean())
+        print(f"seed {seed}: mean return {means[-1]:.1f}, train CPU {times[-1]:.1f} s", flush=True)
+    print(f"mean return over seeds: min {min(means):.1f} median {np.median(means):.1f} max {max(means):.1f}; "
+          f"train CPU s: max {max(times):.1f}")
+
+
+if __name__ == "__main__":
+    main()
