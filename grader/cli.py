@@ -27,6 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--submission", help="directory or .zip shaped like the student release")
     grade.add_argument("--out", default="results.json", help="where to write Gradescope results.json")
     grade.add_argument("--public", action="store_true", help="run only the public tests (what students run)")
+    grade.add_argument("--seed", type=int, help="seed of the hidden tests' random inputs (default: a new one "
+                       "each run, printed in the output, so a grade can be reproduced)")
 
     release = sub.add_parser("release", help="write the student edition")
     release.add_argument("out", help="output directory")

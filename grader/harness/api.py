@@ -21,7 +21,8 @@ Fixtures (provided by the grader's plugin, `grader.harness.plugin`)
                  restarted for the next test.
     credit       partial credit: `credit.fraction = 0.5` (0..1) before the test ends; a passing test
                  that never sets it earns full points, a failing one earns `fraction` (default 0).
-    rng          np.random.Generator seeded from the test's name: the same inputs on every run.
+    rng          np.random.Generator seeded from the run's seed and the test's name: new inputs on
+                 every grading run (`--seed N` reproduces one), distinct across tests.
 
 Markers (decorators)
     @points(3, part="returns", visibility="visible")   required; part must be in submission.yaml,

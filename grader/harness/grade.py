@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -35,7 +36,8 @@ def run(args) -> int:
     started = time.monotonic()
     out = Path(args.out)
     try:
-        results = grade(find_homework(args.hw), submission=args.submission, public=args.public)
+        results = grade(find_homework(args.hw), submission=args.submission, public=args.public,
+                        seed=getattr(args, "seed", None))
     except SubmissionError as err:
         results = unreadable_submission_results(str(err), time.monotonic() - started)
         write_results(out, results)
@@ -55,9 +57,14 @@ def run(args) -> int:
 
 
 def grade(homework: Homework, submission: str | Path | None = None, public: bool = False,
-          force_fallback: bool = False) -> dict:
-    """Grade `submission` (None: the instructor's reference) and return Gradescope results."""
+          force_fallback: bool = False, seed: int | None = None) -> dict:
+    """Grade `submission` (None: the instructor's reference) and return Gradescope results.
+
+    `seed` drives the hidden tests' random inputs (the `rng` fixture). A new one each run means a
+    student cannot learn fixed inputs from one submission's feedback and hard-code the answers.
+    """
     started = time.monotonic()
+    seed = secrets.randbelow(2**31) if seed is None else seed
     with tempfile.TemporaryDirectory(prefix="grader-") as tmp:
         tmp = Path(tmp)
         os.chmod(tmp, 0o755)  # the fallback worker runs as nobody and must reach the stage
@@ -67,17 +74,19 @@ def grade(homework: Homework, submission: str | Path | None = None, public: bool
             tests, warnings = _run_public(homework, stage_dir, force_fallback)
             notes.insert(0, PUBLIC_NOTE)
         else:
-            tests, warnings = _run_hidden(homework, stage_dir, tmp, force_fallback)
+            tests, warnings = _run_hidden(homework, stage_dir, tmp, force_fallback, seed)
+            notes.append(f"hidden tests' random inputs: seed {seed} (reproduce with --seed {seed})")
     return gradescope_results(tests, time.monotonic() - started, "\n".join(notes + warnings))
 
 
-def _run_hidden(homework: Homework, stage_dir: Path, tmp: Path, force_fallback: bool):
+def _run_hidden(homework: Homework, stage_dir: Path, tmp: Path, force_fallback: bool, seed: int):
     if not homework.suite_dir.is_dir():
         raise FileNotFoundError(f"no hidden suite at {homework.suite_dir}")
     results_path, config_path = tmp / "harness-results.json", tmp / "harness-config.json"
     config_path.write_text(json.dumps({
         "stage": str(stage_dir), "results": str(results_path), "parts": homework.parts,
-        "limits": dataclasses.asdict(homework.limits), "force_fallback": force_fallback}))
+        "limits": dataclasses.asdict(homework.limits), "force_fallback": force_fallback,
+        "input_seed": seed}))
     suite = str(homework.suite_dir)
     command = [sys.executable, "-P", "-m", "pytest", suite, "-c", str(HARNESS_INI), "--rootdir", suite,
                "--confcutdir", suite, "-p", "grader.harness.plugin", "--grader-config", str(config_path)]

@@ -37,6 +37,7 @@ class GraderState:
     def __init__(self, config: dict):
         self.results_path = Path(config["results"])
         self.parts: dict = config["parts"]
+        self.input_seed = int(config.get("input_seed", 0))
         self.limits = Limits(**config["limits"])
         settings = SandboxSettings(Path(config["stage"]), self.limits, config.get("force_fallback", False))
         self.submission = Submission(settings, self.limits.test_timeout_s)
@@ -88,7 +89,8 @@ def credit(request):
 
 @pytest.fixture
 def rng(request):
-    return np.random.default_rng(zlib.crc32(request.node.nodeid.encode()))
+    """Random inputs for one test: new for every grading run (see grade.grade), distinct per test."""
+    return np.random.default_rng([_state(request.config).input_seed, zlib.crc32(request.node.nodeid.encode())])
 
 
 _DEADLINE = pytest.StashKey[float]()

@@ -225,3 +225,17 @@ def test_public_tests_killed_by_the_submission_are_feedback_not_an_internal_erro
     assert results["score"] == 0 and [t["status"] for t in results["tests"]] == ["failed"]
     assert "could not run to the end" in results["tests"][0]["output"]
     assert "exited with status 0" in results["tests"][0]["output"]
+
+
+def test_each_run_draws_new_hidden_inputs_and_a_seed_reproduces_them(tmp_path):
+    seeds = []
+    for i in range(2):
+        out = tmp_path / f"results{i}.json"
+        assert run_cli(out=out).returncode == 0
+        output = json.loads(out.read_text())["output"]
+        seeds.append(output.split("random inputs: seed ", 1)[1].split()[0])
+    assert seeds[0] != seeds[1]
+    out = tmp_path / "again.json"
+    proc = run_cli("--seed", seeds[0], out=out)
+    assert proc.returncode == 0 and f"seed {seeds[0]} (reproduce with --seed {seeds[0]})" in proc.stdout
+    assert json.loads(out.read_text())["score"] == 10
