@@ -15,12 +15,13 @@ critic's loss, so no gradient flows from one loss into the other network.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import nn
 
+from common.config import config_from_dict
 from common.torch_utils import to_torch
 from hw2_policy_gradient import returns
 from hw2_policy_gradient.critics import ValueCritic
@@ -52,11 +53,7 @@ class PGAgentConfig:
     @classmethod
     def from_mapping(cls, values: Mapping) -> "PGAgentConfig":
         """Build from a plain dict (what the grader sends); unknown keys raise, naming the valid ones."""
-        valid = {f.name for f in fields(cls)}
-        unknown = set(values) - valid
-        if unknown:
-            raise ValueError(f"unknown agent settings {sorted(unknown)}; valid ones are {sorted(valid)}")
-        return cls(**values)
+        return config_from_dict(cls, values, source="the agent settings")
 
 
 def policy_gradient_loss(

@@ -16,9 +16,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
-import yaml
 
-from common.config import load_config, parse_config
+from common.config import config_from_dict, parse_config
 from common.envs import make_env, make_vector_env
 from common.logger import Logger, progress_bar, save_checkpoint
 from common.rollouts import concatenate, sample_trajectories
@@ -126,18 +125,7 @@ def train(config: RunConfig | Mapping, logger: Logger | None = None) -> PGAgent:
 
 def config_from_mapping(values: Mapping) -> RunConfig:
     """A RunConfig from a plain (nested) dict, with the same key checks as a YAML file."""
-    flat = {}
-    for key, value in values.items():
-        if key == "agent" and isinstance(value, Mapping):
-            flat.update({f"agent.{name}": item for name, item in value.items()})
-        else:
-            flat[key] = value
-    return load_config(RunConfig, None, [f"{key}={_as_yaml(value)}" for key, value in flat.items()])
-
-
-def _as_yaml(value) -> str:
-    """One value as a single line of YAML (what a --set override holds)."""
-    return yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("...").strip()
+    return config_from_dict(RunConfig, values, source="the training config")
 
 
 def main(argv=None) -> None:

@@ -13,6 +13,7 @@ import yaml
 from common.config import (
     ConfigError,
     add_config_arguments,
+    config_from_dict,
     config_keys,
     config_to_dict,
     load_config,
@@ -220,3 +221,13 @@ def test_parse_config_exits_with_code_2_and_a_one_line_message(capsys):
     assert exit_info.value.code == 2
     error_lines = [line for line in capsys.readouterr().err.splitlines() if "error" in line]
     assert len(error_lines) == 1 and "'sed'" in error_lines[0] and "seed" in error_lines[0]
+
+
+def test_config_from_dict_checks_and_coerces_like_a_yaml_file():
+    config = config_from_dict(ExperimentConfig, {"seed": "3", "policy": {"learning_rate": "1e-3"}})
+    assert config.seed == 3 and config.policy.learning_rate == pytest.approx(1e-3)
+    assert config.policy.hidden_sizes == (32,)  # untouched keys keep the section's defaults
+    with pytest.raises(ConfigError, match=r"'policy\.lr'.*the grader's config.*policy\.learning_rate"):
+        config_from_dict(ExperimentConfig, {"policy": {"lr": 1}}, source="the grader's config")
+    with pytest.raises(ConfigError, match="seed"):
+        config_from_dict(ExperimentConfig, {"seed": "abc"})
