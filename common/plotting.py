@@ -130,8 +130,20 @@ def draw_curves(curves: Sequence[Curve], x: str, y: str, title: str | None = Non
     """A matplotlib Figure with one line (mean) and one shaded band (+-1 std) per curve.
 
     A bare Figure needs no GUI backend, so this works on headless machines and in notebooks alike.
+    The legend sits below the axes, outside them, so it never covers a curve: two columns when the
+    labels fit side by side, else one; the figure grows by a quarter inch per legend row.
     """
-    figure = Figure(figsize=(7, 4.5), layout="constrained")
+    for columns in (2, 1) if len(curves) > 1 else (1,):
+        figure = _draw_with_legend_below(curves, x, y, title, columns)
+        figure.draw_without_rendering()  # lays the figure out, so the legend's width is known
+        if figure.legends[0].get_window_extent().width <= figure.bbox.width:
+            break
+    return figure
+
+
+def _draw_with_legend_below(curves: Sequence[Curve], x: str, y: str, title: str | None, columns: int) -> Figure:
+    legend_rows = -(-len(curves) // columns)
+    figure = Figure(figsize=(7, 4.5 + 0.25 * legend_rows), layout="constrained")
     axes = figure.add_subplot()
     for curve in curves:
         (line,) = axes.plot(curve.x, curve.mean, label=_legend_label(curve))
@@ -141,7 +153,7 @@ def draw_curves(curves: Sequence[Curve], x: str, y: str, title: str | None = Non
     axes.set_ylabel(_axis_label(y))
     axes.set_title(title or f"{_axis_label(y)} (mean ± std over seeds)")
     axes.grid(alpha=0.3)
-    axes.legend(loc="best", fontsize="small")
+    figure.legend(loc="outside lower center", ncols=columns, fontsize="small", frameon=False)
     return figure
 
 

@@ -96,13 +96,46 @@ def test_a_value_logged_as_nan_leaves_a_gap_instead_of_an_interpolated_value(tmp
 
 def test_figure_has_one_line_and_legend_entry_per_experiment(two_experiments):
     curves = aggregate_runs([two_experiments], x="env_steps", y="eval_return")
-    axes = draw_curves(curves, "env_steps", "eval_return").axes[0]
+    figure = draw_curves(curves, "env_steps", "eval_return")
+    axes = figure.axes[0]
     assert len(axes.get_lines()) == 2
-    assert [t.get_text() for t in axes.get_legend().get_texts()] == [
+    assert [t.get_text() for t in legend_of(figure).get_texts()] == [
         "fast_CartPole-v1 (2 seeds)",
         "slow_CartPole-v1 (2 seeds)",
     ]
     assert axes.get_xlabel() == "env steps" and axes.get_ylabel() == "eval return"
+
+
+def legend_of(figure):
+    """The figure's one legend, wherever draw_curves put it (on the figure or on the axes)."""
+    legends = list(figure.legends) + [axes.get_legend() for axes in figure.axes if axes.get_legend()]
+    assert len(legends) == 1, f"expected one legend, found {len(legends)}"
+    return legends[0]
+
+
+@pytest.mark.parametrize("num_experiments", [1, 2, 8])
+def test_legend_stays_off_the_axes_and_inside_the_figure(tmp_path, num_experiments):
+    # Long labels and curves that fill the whole plotting area: a legend anywhere inside the axes
+    # (matplotlib's loc="best" included) would cover part of a curve or its band.
+    for i in range(num_experiments):
+        for seed in (0, 1):
+            write_run(tmp_path, f"cartpole_b1000_rtg_norm_variant{i}", seed,
+                      [{"env_steps": s, "eval_return": (i + seed) * s % 500} for s in range(0, 100_000, 5000)])
+    curves = aggregate_runs([tmp_path], x="env_steps", y="eval_return")
+    figure = draw_curves(curves, "env_steps", "eval_return", title="many curves")
+    figure.draw_without_rendering()  # lays the figure out (constrained layout) without a GUI
+    renderer = figure._get_renderer()
+    legend_box = legend_of(figure).get_window_extent(renderer)
+    axes = figure.axes[0]
+    plot_area = axes.get_window_extent(renderer)
+    assert not legend_box.overlaps(plot_area), f"legend {legend_box} overlaps the plotting area {plot_area}"
+    for label in (axes.xaxis.label, *axes.get_xticklabels()):
+        if label.get_text():
+            assert not legend_box.overlaps(label.get_window_extent(renderer)), f"legend covers {label.get_text()!r}"
+    figure_box = figure.bbox
+    assert (legend_box.x0 >= figure_box.x0 and legend_box.x1 <= figure_box.x1
+            and legend_box.y0 >= figure_box.y0 and legend_box.y1 <= figure_box.y1), "legend cut off by the figure edge"
+    assert len(legend_of(figure).get_texts()) == num_experiments
 
 
 def test_legend_counts_runs_too_when_a_seed_was_run_again(tmp_path):
@@ -111,7 +144,7 @@ def test_legend_counts_runs_too_when_a_seed_was_run_again(tmp_path):
     linear_run(tmp_path, "exp", 1, slope=0.03)
     (curve,) = aggregate_runs([tmp_path], x="env_steps", y="eval_return")
     assert (curve.num_runs, curve.num_seeds) == (3, 2)
-    legend = draw_curves([curve], "env_steps", "eval_return").axes[0].get_legend()
+    legend = legend_of(draw_curves([curve], "env_steps", "eval_return"))
     assert [t.get_text() for t in legend.get_texts()] == ["exp_CartPole-v1 (2 seeds, 3 runs)"]
 
 
