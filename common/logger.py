@@ -14,9 +14,12 @@ A training loop reads::
         bar = progress_bar(total=config.total_steps, desc="pg_baseline")
         while env_steps < config.total_steps:
             ...
-            logger.log({"env_steps": env_steps, "train_return": train_return, "policy_loss": loss})
+            row = {"env_steps": env_steps, "train_return": train_return, "policy_loss": loss}
+            if evaluated_this_iteration:
+                row["eval_return"] = eval_return
+            logger.log(row)
             bar.update(steps_this_iteration)
-            bar.set_postfix(train_return=f"{train_return:.1f}")
+            bar.show_metrics(row, keys=("train_return", "eval_return"))  # eval_return: the latest one
         save_checkpoint(logger, "policy", policy.state_dict())
 
 `common.plotting` reads the directories back: it groups runs by the `<exp_name>_<env_id>` part of the
@@ -25,10 +28,11 @@ name and averages over seeds.
 from __future__ import annotations
 
 import csv
+import math
 import os
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -140,16 +144,39 @@ def make_run_dir(root: str | Path, hw: str, exp_name: str, env_id: str, seed: in
     raise RuntimeError(f"could not create a fresh run directory next to {parent / base}")
 
 
-def progress_bar(total: int | None, desc: str | None = None, unit: str = "step", **tqdm_kwargs: Any) -> tqdm:
-    """The tqdm bar every long loop shows. Advance it with `bar.update(n)`, show the key metric with
-    `bar.set_postfix(eval_return=f"{value:.1f}")`, and `bar.close()` at the end (or use `with`).
+class ProgressBar(tqdm):
+    """A tqdm bar that also shows the run's key metrics, each with its most recent value."""
+
+    def show_metrics(self, metrics: Mapping[str, Any], keys: Sequence[str] | None = None,
+                     digits: int = 1) -> None:
+        """Show `metrics[key]` for each of `keys` (default: all of `metrics`) after the bar.
+
+        A metric that is missing from `metrics`, None or NaN keeps the value it showed last: the
+        bar of a run that evaluates every few iterations shows the latest `eval_return`, not
+        `eval_return=nan` in between. A metric that never had a value is not shown. Numbers are
+        rounded to `digits` decimals. The bar redraws at its next `update`.
+        """
+        shown = self.__dict__.setdefault("_shown_metrics", {})
+        for key in metrics if keys is None else keys:
+            value = metrics.get(key)
+            if value is None or (isinstance(value, (float, np.floating)) and math.isnan(value)):
+                continue
+            shown[key] = f"{value:.{digits}f}" if isinstance(value, (float, np.floating)) else str(value)
+        if shown:
+            self.set_postfix(shown, refresh=False)
+
+
+def progress_bar(total: int | None, desc: str | None = None, unit: str = "step", **tqdm_kwargs: Any) -> ProgressBar:
+    """The tqdm bar every long loop shows. Advance it with `bar.update(n)`, show the key metrics with
+    `bar.show_metrics(row, keys=("train_return", "eval_return"))` (each keeps its latest value until a
+    new one comes, see ProgressBar.show_metrics), and `bar.close()` at the end (or use `with`).
 
     Set DEEPRL_PROGRESS=0 to hide bars (e.g. in batch jobs whose logs should stay short).
     """
     tqdm_kwargs.setdefault("disable", os.environ.get("DEEPRL_PROGRESS", "1") == "0")
     tqdm_kwargs.setdefault("dynamic_ncols", True)
     tqdm_kwargs.setdefault("mininterval", 0.5)
-    return tqdm(total=total, desc=desc, unit=unit, **tqdm_kwargs)
+    return ProgressBar(total=total, desc=desc, unit=unit, **tqdm_kwargs)
 
 
 def save_checkpoint(run: Logger | str | Path, name: str, state_dict: Mapping[str, Any]) -> Path:

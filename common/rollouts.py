@@ -83,8 +83,9 @@ TRANSITION_FIELDS = tuple(f.name for f in fields(Transitions))
 class Trajectory(Transitions):
     """One whole episode of T steps, in order: the fields of Transitions with N = T.
 
-    Only the last step can be terminated or truncated (from the samplers, one of them is: the
-    episode is complete). next_observations[t] == observations[t + 1] for t < T - 1, and
+    Only the last step can be terminated or truncated (from the samplers, at least one of them is:
+    the episode is complete; both are when a time limit hits a terminal step, and then
+    `terminated` wins: no bootstrap). next_observations[t] == observations[t + 1] for t < T - 1, and
     next_observations[-1] is the true final observation.
     """
 

@@ -111,9 +111,8 @@ def train(config: RunConfig | Mapping, logger: Logger | None = None) -> PGAgent:
             row["time_s"] = time.perf_counter() - start
             if logger is not None:
                 logger.log(row)
-            bar.update(len(batch))
-            bar.set_postfix(train_return=f"{row['train_return']:.1f}",
-                            eval_return=f"{row.get('eval_return', float('nan')):.1f}", refresh=False)
+            bar.show_metrics(row, keys=("train_return", "eval_return"))  # eval_return: the latest evaluation
+            bar.update(len(batch))  # redraws the bar with those metrics
             if out_of_time:
                 break
     finally:

@@ -170,3 +170,35 @@ def test_progress_bar_can_be_hidden_by_environment(monkeypatch):
     bar = progress_bar(total=10)
     assert bar.disable
     bar.close()
+
+
+def test_progress_bar_keeps_the_last_evaluation_between_evaluations():
+    # A run evaluates every few iterations; the rows in between have no eval_return (or NaN).
+    bar = progress_bar(total=10, desc="train", disable=False, file=io.StringIO())
+    keys = ("train_return", "eval_return")
+    bar.show_metrics({"train_return": 10.0}, keys=keys)
+    assert "train_return=10.0" in str(bar) and "eval_return" not in str(bar)  # never evaluated yet
+    bar.show_metrics({"train_return": 20.0, "eval_return": 25.04}, keys=keys)
+    assert "eval_return=25.0" in str(bar)
+    bar.show_metrics({"train_return": 30.0}, keys=keys)
+    bar.show_metrics({"train_return": 40.0, "eval_return": float("nan")}, keys=keys)
+    bar.show_metrics({"train_return": 50.0, "eval_return": None}, keys=keys)
+    assert "train_return=50.0" in str(bar)
+    assert "eval_return=25.0" in str(bar) and "nan" not in str(bar)
+    bar.show_metrics({"train_return": 60.0, "eval_return": np.float32(31.5)}, keys=keys)
+    assert "eval_return=31.5" in str(bar)
+    bar.close()
+
+
+def test_progress_bar_shows_only_the_chosen_metrics():
+    bar = progress_bar(total=10, disable=False, file=io.StringIO())
+    bar.show_metrics({"train_return": 1.26, "actor_loss": 0.5, "iteration": 3}, keys=("train_return", "iteration"))
+    assert "train_return=1.3" in str(bar) and "iteration=3" in str(bar) and "actor_loss" not in str(bar)
+    bar.close()
+
+
+def test_a_hidden_progress_bar_accepts_metrics():
+    bar = progress_bar(total=10, disable=True)
+    bar.show_metrics({"train_return": 1.0})
+    bar.update(5)
+    bar.close()
