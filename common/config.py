@@ -19,9 +19,10 @@ and its `run.py` reads it in one line::
     # python -m hw2_policy_gradient.run --config configs/cartpole.yaml --set policy.learning_rate=1e-3
 
 Values are applied in this order: the dataclass defaults, then the YAML file, then each `--set` in
-the order given. Override values are parsed as YAML (`3e-4`, `[64, 64]`, `false`, `null`) and then
-checked against the field's type annotation, so a typo fails at start-up with a message that names
-the key, instead of an hour into training.
+the order given; a nested section is merged key by key. Override values are parsed as YAML (`3e-4`,
+`[64, 64]`, `false`, `null`). pydantic then checks every value against the field's type annotation
+and converts it (a list to a tuple, "1e-3" to a float, 1e6 to an int), so a typo fails at start-up
+with a one-line message that names the key, instead of an hour into training.
 """
 from __future__ import annotations
 
@@ -29,13 +30,15 @@ import argparse
 import dataclasses
 import difflib
 import functools
-import types
+import re
 import typing
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+import pydantic
 import yaml
+from pydantic_core import to_jsonable_python
 
 ConfigT = TypeVar("ConfigT")
 
@@ -57,13 +60,13 @@ def load_config(cls: type[ConfigT], path: str | Path | None = None, overrides: S
     wrong type, or the file cannot be read.
     """
     _require_dataclass(cls, "load_config")
-    # Every value given, as (dotted key, value) pairs in the order they apply; later ones win.
-    items: list[tuple[str, Any]] = []
+    values: dict[str, Any] = {}  # nested like the dataclass: {"policy": {"learning_rate": 0.01}}
+    sources: dict[str, str] = {}  # dotted key -> where its value came from, for error messages
     if path is not None:
-        items += _dotted_items(cls, _read_yaml_mapping(Path(path)), prefix="", source=f"config file {path}")
+        _merge(cls, values, _read_yaml_mapping(Path(path)), f"config file {path}", sources)
     for override in overrides:
-        items += _override_items(cls, override)
-    return _build_from_items(cls, items)
+        _merge(cls, values, _parse_override(cls, override), f"--set {override}", sources)
+    return _validate(cls, values, sources)
 
 
 def config_from_dict(cls: type[ConfigT], values: Mapping[str, Any], source: str = "the given values") -> ConfigT:
@@ -73,7 +76,10 @@ def config_from_dict(cls: type[ConfigT], values: Mapping[str, Any], source: str 
     `source`) and listing the valid ones; values are coerced to the fields' types.
     """
     _require_dataclass(cls, "config_from_dict")
-    return _build_from_items(cls, _dotted_items(cls, values, prefix="", source=source))
+    merged: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    _merge(cls, merged, values, source, sources)
+    return _validate(cls, merged, sources)
 
 
 def config_to_dict(config: Any) -> dict[str, Any]:
@@ -82,11 +88,16 @@ def config_to_dict(config: Any) -> dict[str, Any]:
     Tuples become lists and paths become strings; `load_config` turns them back, so
     `load_config(type(c), path_of(yaml.safe_dump(config_to_dict(c)))) == c`.
     """
-    if dataclasses.is_dataclass(config) and not isinstance(config, type):
-        return {f.name: _to_plain(getattr(config, f.name)) for f in dataclasses.fields(config)}
-    if isinstance(config, Mapping):
-        return {str(key): _to_plain(value) for key, value in config.items()}
-    raise TypeError(f"expected a config dataclass instance or a dict, got {type(config).__name__}")
+    if not (isinstance(config, Mapping) or (dataclasses.is_dataclass(config) and not isinstance(config, type))):
+        raise TypeError(f"expected a config dataclass instance or a dict, got {type(config).__name__}")
+    # inf and nan stay floats (YAML writes them as .inf and .nan)
+    return to_jsonable_python(config, fallback=_python_scalar, inf_nan_mode="constants")
+
+
+def _python_scalar(value: Any) -> Any:
+    if hasattr(value, "item") and callable(value.item):  # numpy scalars
+        return value.item()
+    raise TypeError(f"cannot write {value!r} ({type(value).__name__}) to a config file")
 
 
 def save_config(config: Any, path: str | Path) -> Path:
@@ -130,31 +141,28 @@ def parse_config(cls: type[ConfigT], argv: Sequence[str] | None = None, descript
 def config_keys(cls: type) -> list[str]:
     """Every settable key of config class `cls`, nested ones dotted (`policy.learning_rate`)."""
     keys = []
-    for f in _settable_fields(cls):
-        field_type = _field_types(cls)[f.name]
+    for name, field_type in _field_types(cls).items():
         if _is_dataclass_type(field_type):
-            keys += [f"{f.name}.{key}" for key in config_keys(field_type)]
+            keys += [f"{name}.{key}" for key in config_keys(field_type)]
         else:
-            keys.append(f.name)
+            keys.append(name)
     return keys
 
 
 # ---------------------------------------------------------------------------------------------
-# Reading and checking keys
+# Collecting the values given, key by key
 # ---------------------------------------------------------------------------------------------
 
 
-def _require_dataclass(cls: Any, caller: str) -> None:
-    if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)):
-        raise TypeError(f"{caller} needs a dataclass type, got {cls!r}")
+class _YamlLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, except that `3e-4` and `1e6` are numbers (as in YAML 1.2), not text."""
 
 
-def _build_from_items(cls: type[ConfigT], items: Sequence[tuple[str, Any]]) -> ConfigT:
-    """Apply (dotted key, value) pairs in order over the defaults of `cls`."""
-    values: dict[str, Any] = {}  # nested like the dataclass: {"policy": {"learning_rate": 0.01}}
-    for key, value in items:
-        _set_dotted(values, key, value)
-    return _build(cls, values, prefix="", base=None)
+_YamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+    list("-+.0123456789"),
+)
 
 
 def _read_yaml_mapping(path: Path) -> dict[str, Any]:
@@ -163,7 +171,7 @@ def _read_yaml_mapping(path: Path) -> dict[str, Any]:
     except OSError as error:
         raise ConfigError(f"cannot read config file {path}: {error.strerror or error}") from None
     try:
-        values = yaml.safe_load(text)
+        values = yaml.load(text, Loader=_YamlLoader)
     except yaml.YAMLError as error:
         raise ConfigError(f"config file {path} is not valid YAML: {' '.join(str(error).split())}") from None
     if values is None:  # an empty file keeps every default
@@ -173,124 +181,92 @@ def _read_yaml_mapping(path: Path) -> dict[str, Any]:
     return values
 
 
-def _split_override(override: str) -> tuple[str, str]:
-    key, sep, text = override.partition("=")
-    key = key.strip()
+def _parse_override(cls: type, override: str) -> dict[str, Any]:
+    """`--set a.b=text` as the nested dict {"a": {"b": value}}, the text read as YAML.
+
+    A text field keeps the text as typed: YAML would read `--set mode=on` as True and
+    `--set name=10` as a number, but for a `str` field the characters typed are what was meant.
+    """
+    key, sep, text = (part.strip() for part in override.partition("="))
     if not sep or not key:
         raise ConfigError(f"override {override!r} must look like KEY=VALUE, e.g. seed=1 or policy.learning_rate=1e-3")
-    return key, text.strip()
+    annotation = _field_type(cls, key)
+    optional_text = set(typing.get_args(annotation)) == {str, type(None)}
+    if annotation is str or (optional_text and text not in ("null", "~")):
+        value: Any = text
+    else:
+        try:
+            value = yaml.load(text, Loader=_YamlLoader) if text else ""
+        except yaml.YAMLError:
+            value = text  # e.g. an unbalanced bracket: the type check then reports it as text
+    for name in reversed(key.split(".")):
+        value = {name: value}
+    return value
 
 
-def _parse_override_value(text: str, annotation: Any) -> Any:
-    """The YAML value of `text`, except that a text field keeps the text as typed.
+def _merge(cls: type, values: dict[str, Any], new: Mapping[str, Any], source: str, sources: dict[str, str],
+           prefix: str = "") -> None:
+    """Write `new` into `values`, section by section: a section given keeps its other keys' values.
 
-    YAML would read `--set mode=on` as True and `--set name=1e3` as text but `name=10` as 10;
-    for a `str` field the characters the user typed are what they meant.
+    The value of a `dict` field stays whole (it is one value); unknown keys are kept for pydantic
+    to report. `sources` records, for each dotted key, where its value came from.
     """
-    if annotation is str or (_is_optional_of(annotation, str) and text not in ("null", "~")):
-        return text
-    try:
-        return yaml.safe_load(text) if text else ""
-    except yaml.YAMLError:
-        return text  # e.g. an unbalanced bracket: the type check then reports it as text
-
-
-def _override_items(cls: type, override: str) -> list[tuple[str, Any]]:
-    """One `--set KEY=VALUE` as (dotted key, value) pairs, the value parsed for the key's type.
-
-    A whole section, `policy={learning_rate: 0.1}`, means `policy.learning_rate=0.1`: the section's
-    other keys keep the values they had.
-    """
-    key, text = _split_override(override)
-    source = f"--set {override}"
-    annotation = _check_dotted_key(cls, key, source)
-    value = _parse_override_value(text, annotation)
-    if _is_dataclass_type(annotation) and isinstance(value, Mapping):
-        return _dotted_items(annotation, value, prefix=key + ".", source=source)
-    return [(key, value)]
-
-
-def _dotted_items(cls: type, section: Mapping[str, Any], prefix: str, source: str) -> list[tuple[str, Any]]:
-    """`section`, keys of `cls`, as (dotted key, value) pairs: {"policy": {"lr": 1}} -> [("policy.lr", 1)].
-
-    Nested sections are flattened; the value of a `dict` field stays whole (it is one value). The
-    first key that `cls` does not have raises ConfigError naming it and `source`.
-    """
-    types_by_name = _field_types(cls)
-    names = [f.name for f in _settable_fields(cls)]
-    items = []
-    for name, value in section.items():
-        if name not in names:
-            raise _unknown_key_error(prefix + str(name), names, prefix, source)
-        if _is_dataclass_type(types_by_name[name]) and isinstance(value, Mapping):
-            items += _dotted_items(types_by_name[name], value, f"{prefix}{name}.", source)
-        else:
-            items.append((prefix + name, value))
-    return items
-
-
-def _check_dotted_key(cls: type, dotted_key: str, source: str) -> Any:
-    """The type annotation of the field `dotted_key` names; ConfigError when there is none."""
-    parts = dotted_key.split(".")
-    prefix = ""
-    for depth, part in enumerate(parts):
-        names = [f.name for f in _settable_fields(cls)]
-        if part not in names:
-            raise _unknown_key_error(prefix + part, names, prefix, source)
-        field_type = _field_types(cls)[part]
-        is_last = depth == len(parts) - 1
-        if not is_last and not _is_dataclass_type(field_type):
-            raise ConfigError(f"{source}: {prefix + part} is a single value, it has no key {parts[depth + 1]!r}")
-        cls, prefix = field_type, prefix + part + "."
-    return cls
-
-
-def _unknown_key_error(key: str, names: list[str], prefix: str, source: str) -> ConfigError:
-    valid = [prefix + name for name in names]
-    close = difflib.get_close_matches(key, valid, n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    where = f"in section {prefix[:-1]!r}" if prefix else "at the top level"
-    return ConfigError(f"unknown config key {key!r}{hint} in {source}; valid keys {where}: {', '.join(valid)}")
-
-
-def _set_dotted(values: dict[str, Any], dotted_key: str, value: Any) -> None:
-    *sections, last = dotted_key.split(".")
-    for section in sections:
-        if not isinstance(values.get(section), dict):
-            values[section] = {}
-        values = values[section]
-    values[last] = value
-
-
-# ---------------------------------------------------------------------------------------------
-# Building the dataclass and coercing values to the annotated types
-# ---------------------------------------------------------------------------------------------
-
-
-def _build(cls: type, values: Mapping[str, Any], prefix: str, base: Any) -> Any:
-    """Instantiate `cls` from `values`; fields missing there come from `base` or the defaults."""
-    kwargs = {}
-    for f in _settable_fields(cls):
-        key = prefix + f.name
-        field_type = _field_types(cls)[f.name]
-        default = getattr(base, f.name) if base is not None else _default_of(f)
+    for name, value in new.items():
+        key, field_type = prefix + str(name), _field_types(cls).get(name)
         if _is_dataclass_type(field_type):
-            section = values.get(f.name, {})
-            if not isinstance(section, Mapping):
-                raise ConfigError(
-                    f"{key} is a section of the config; set its keys instead, e.g. {key}.{config_keys(field_type)[0]}=..."
-                )
-            kwargs[f.name] = _build(field_type, section, key + ".", default if default is not _MISSING else None)
-        elif f.name in values:
-            kwargs[f.name] = _coerce(values[f.name], field_type, key)
-        elif default is not _MISSING:
-            kwargs[f.name] = default
+            if not isinstance(value, Mapping):
+                raise ConfigError(f"{key} is a section of the config; set its keys instead, "
+                                  f"e.g. {key}.{config_keys(field_type)[0]}=... (in {source})")
+            if not isinstance(values.get(name), dict):
+                values[name] = {}
+            _merge(field_type, values[name], value, source, sources, prefix=key + ".")
         else:
-            raise ConfigError(f"config key {key!r} has no default: give it in the config file or with --set {key}=...")
-    return cls(**kwargs)
+            values[name] = value
+            sources[key] = source
 
 
-_MISSING = object()
+# ---------------------------------------------------------------------------------------------
+# Checking and converting the values with pydantic
+# ---------------------------------------------------------------------------------------------
+
+
+@functools.cache
+def _validator(cls: type) -> type[pydantic.BaseModel]:
+    """A pydantic model with one field, `config: cls`, that checks and converts a config's values.
+
+    A plain dataclass takes its pydantic settings from the model around it (see pydantic issue
+    10917), so these reach every nested section without touching the homework's dataclasses.
+    """
+    settings = pydantic.ConfigDict(extra="forbid", coerce_numbers_to_str=True)
+    return pydantic.create_model(f"{cls.__name__}Values", __config__=settings, config=(cls, ...))
+
+
+def _validate(cls: type[ConfigT], values: dict[str, Any], sources: dict[str, str]) -> ConfigT:
+    values = _with_section_defaults(cls, values, base=None)
+    try:
+        config = _validator(cls).model_validate({"config": values}).config
+    except pydantic.ValidationError as error:
+        raise _config_error(cls, error, values, sources) from None
+    _reject_bool_number_mixups(values, config, "", sources)
+    return config
+
+
+def _with_section_defaults(cls: type, values: Mapping[str, Any], base: Any) -> dict[str, Any]:
+    """`values` with each section's missing keys taken from the default it replaces.
+
+    `--set policy.learning_rate=0.1` keeps the other policy values of the config's default, which
+    may come from a `default_factory` and differ from the section class's own defaults.
+    """
+    filled = dict(values)
+    for f in dataclasses.fields(cls):
+        if not f.init:
+            continue
+        if base is not None and f.name not in filled:
+            filled[f.name] = getattr(base, f.name)
+        elif _is_dataclass_type(_field_types(cls)[f.name]) and isinstance(filled.get(f.name), Mapping):
+            section_base = getattr(base, f.name) if base is not None else _default_of(f)
+            filled[f.name] = _with_section_defaults(_field_types(cls)[f.name], filled[f.name], section_base)
+    return filled
 
 
 def _default_of(f: dataclasses.Field) -> Any:
@@ -298,111 +274,80 @@ def _default_of(f: dataclasses.Field) -> Any:
         return f.default
     if f.default_factory is not dataclasses.MISSING:
         return f.default_factory()
-    return _MISSING
+    return None
 
 
-def _coerce(value: Any, annotation: Any, key: str) -> Any:
-    """Return `value` converted to `annotation`, or raise ConfigError naming `key`."""
-    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
-    if annotation is Any or annotation is object:
-        return value
-    if origin in (typing.Union, types.UnionType):
-        if value is None and type(None) in args:
-            return None
-        for option in (a for a in args if a is not type(None)):
-            try:
-                return _coerce(value, option, key)
-            except ConfigError:
-                continue
-        raise _type_error(key, value, annotation)
-    if origin is typing.Literal:
-        if value in args:
-            return value
-        raise ConfigError(f"config key {key!r} must be one of {', '.join(map(repr, args))}; got {value!r}")
-    if origin in (tuple, list) or annotation in (tuple, list):
-        return _coerce_sequence(value, origin or annotation, args, key)
-    if origin is dict or annotation is dict:
-        if not isinstance(value, Mapping):
-            raise _type_error(key, value, annotation)
-        value_type = args[1] if len(args) == 2 else Any
-        return {name: _coerce(item, value_type, f"{key}.{name}") for name, item in value.items()}
-    if annotation is bool:
-        if isinstance(value, bool):
-            return value
-        raise _type_error(key, value, annotation)
-    if annotation is int:
-        return _coerce_int(value, key)
-    if annotation is float:
-        return _coerce_float(value, key)
-    if annotation is str:
-        # YAML reads `exp_name=42` as a number; a str field wants the text back.
-        if isinstance(value, str) or (isinstance(value, (int, float)) and not isinstance(value, bool)):
-            return str(value)
-        raise _type_error(key, value, annotation)
-    if annotation is Path:
-        if isinstance(value, (str, Path)):
-            return Path(value)
-        raise _type_error(key, value, annotation)
-    if isinstance(annotation, type) and isinstance(value, annotation):
-        return value
-    raise _type_error(key, value, annotation)
+def _reject_bool_number_mixups(given: Any, result: Any, key: str, sources: dict[str, str]) -> None:
+    """pydantic reads `true` as 1 for an int and `1` as True for a bool; in a config both are typos."""
+    if isinstance(given, Mapping):
+        for name, value in given.items():
+            inner = result.get(name) if isinstance(result, Mapping) else getattr(result, name, None)
+            _reject_bool_number_mixups(value, inner, f"{key}.{name}" if key else str(name), sources)
+    elif isinstance(given, (list, tuple)) and isinstance(result, (list, tuple)):
+        for i, (value, inner) in enumerate(zip(given, result)):
+            _reject_bool_number_mixups(value, inner, f"{key}[{i}]", sources)
+    elif isinstance(given, bool) != isinstance(result, bool):
+        raise ConfigError(f"config key {key!r} must be of type {type(result).__name__}; "
+                          f"got {given!r}{_where(key, sources)}")
 
 
-def _coerce_int(value: Any, key: str) -> int:
-    if isinstance(value, bool):
-        raise _type_error(key, value, int)
-    if isinstance(value, int):
-        return value
-    number = _coerce_float(value, key, wanted=int)
-    if not number.is_integer():
-        raise _type_error(key, value, int)
-    return int(number)  # accepts 1e6 and 1000000.0 for step counts
+def _config_error(cls: type, error: pydantic.ValidationError, values: Mapping[str, Any],
+                  sources: dict[str, str]) -> ConfigError:
+    """The first problem pydantic found, as one line that names the key, the value and the fix."""
+    problems = error.errors(include_url=False)
+    loc = problems[0]["loc"][1:]  # [0] is the wrapper model's field, "config"
+    key = _key_of(loc, values)
+    kind, where = problems[0]["type"], _where(key, sources)
+    if kind == "unexpected_keyword_argument":
+        section = key.rpartition(".")[0]
+        return _unknown_key_error(key, _field_type(cls, section) if section else cls, section, where)
+    if kind == "missing":
+        return ConfigError(f"config key {key!r} has no default: give it in the config file or with --set {key}=...")
+    if "error" in problems[0].get("ctx", {}):  # a ValueError raised by the dataclass's __post_init__
+        return ConfigError(str(problems[0]["ctx"]["error"]))
+    # A union field gives one problem per option, all at the same key: "must be ... or must be ...".
+    wanted = [_must(p["msg"]) for p in problems if _key_of(p["loc"][1:], values) == key]
+    return ConfigError(f"config key {key!r} {' or '.join(dict.fromkeys(wanted))}; "
+                       f"got {problems[0]['input']!r}{where}")
 
 
-def _coerce_float(value: Any, key: str, wanted: type = float) -> float:
-    if isinstance(value, bool):
-        raise _type_error(key, value, wanted)
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
-        # PyYAML reads 3e-4 (no dot) as text, so numbers in exponent form arrive as strings.
-        try:
-            return float(value)
-        except ValueError:
-            pass
-    raise _type_error(key, value, wanted)
+def _must(message: str) -> str:
+    """pydantic's "Input should be a valid integer" as "must be a valid integer" (to follow a key)."""
+    if message.startswith("Input should"):
+        return "must" + message.removeprefix("Input should")
+    return message.removeprefix("Input ")
 
 
-def _coerce_sequence(value: Any, container: type, args: tuple, key: str) -> Any:
-    if not isinstance(value, (list, tuple)):
-        raise ConfigError(f"config key {key!r} must be a list such as [64, 64]; got {value!r}")
-    if container is tuple and args and not (len(args) == 2 and args[1] is Ellipsis):
-        if len(value) != len(args):
-            raise ConfigError(f"config key {key!r} must have {len(args)} items; got {len(value)}: {value!r}")
-        item_types = args
-    else:
-        item_types = (args[0] if args else Any,) * len(value)
-    items = [_coerce(item, item_type, f"{key}[{i}]") for i, (item, item_type) in enumerate(zip(value, item_types))]
-    return tuple(items) if container is tuple else items
+def _key_of(loc: tuple, values: Any) -> str:
+    """pydantic's error location as a config key: ("policy", "hidden_sizes", 1) -> policy.hidden_sizes[1].
+
+    Parts that do not step into the values given (the option names of a union) are left out.
+    """
+    key = ""
+    for part in loc:
+        if isinstance(part, str) and isinstance(values, Mapping):
+            key, values = (f"{key}.{part}" if key else part), values.get(part)
+        elif isinstance(part, int) and isinstance(values, (list, tuple)) and part < len(values):
+            key, values = f"{key}[{part}]", values[part]
+        else:
+            break
+    return key
 
 
-def _type_error(key: str, value: Any, annotation: Any) -> ConfigError:
-    name = getattr(annotation, "__name__", None) if not typing.get_args(annotation) else None
-    return ConfigError(f"config key {key!r} must be of type {name or annotation}; got {value!r}")
+def _unknown_key_error(key: str, section_cls: type, section: str, where: str) -> ConfigError:
+    prefix = section + "." if section else ""
+    valid = [prefix + name for name in _field_types(section_cls)]
+    close = difflib.get_close_matches(key, valid, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    scope = f"in section {section!r}" if section else "at the top level"
+    return ConfigError(f"unknown config key {key!r}{hint}{where}; valid keys {scope}: {', '.join(valid)}")
 
 
-def _to_plain(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return config_to_dict(value)
-    if isinstance(value, Mapping):
-        return {str(k): _to_plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_to_plain(v) for v in value]
-    if isinstance(value, Path):
-        return str(value)
-    if hasattr(value, "item") and callable(value.item):  # numpy scalars
-        return value.item()
-    return value
+def _where(key: str, sources: dict[str, str]) -> str:
+    """" in <source>" for the value at `key` (or at the nearest key above it that has one)."""
+    while key and key not in sources:  # policy.hidden_sizes[1] -> policy.hidden_sizes -> policy
+        key = key[: max(key.rfind("."), key.rfind("["), 0)]
+    return f" in {sources[key]}" if key else ""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -410,19 +355,27 @@ def _to_plain(value: Any) -> Any:
 # ---------------------------------------------------------------------------------------------
 
 
-def _is_optional_of(annotation: Any, wanted: type) -> bool:
-    args = typing.get_args(annotation)
-    return typing.get_origin(annotation) in (typing.Union, types.UnionType) and set(args) == {wanted, type(None)}
-
-
-def _settable_fields(cls: type) -> list[dataclasses.Field]:
-    return [f for f in dataclasses.fields(cls) if f.init]
+def _require_dataclass(cls: Any, caller: str) -> None:
+    if not _is_dataclass_type(cls):
+        raise TypeError(f"{caller} needs a dataclass type, got {cls!r}")
 
 
 @functools.cache
 def _field_types(cls: type) -> dict[str, Any]:
+    """{name: type} of the fields that `cls(...)` takes, in declared order."""
     # get_type_hints resolves annotations written as strings (`from __future__ import annotations`).
-    return typing.get_type_hints(cls)
+    hints = typing.get_type_hints(cls)
+    return {f.name: hints[f.name] for f in dataclasses.fields(cls) if f.init}
+
+
+def _field_type(cls: type, dotted_key: str) -> Any:
+    """The type of the field `dotted_key` names (`policy.learning_rate`), or None if there is none."""
+    annotation: Any = cls
+    for name in dotted_key.split("."):
+        if not _is_dataclass_type(annotation):
+            return None
+        annotation = _field_types(annotation).get(name)
+    return annotation
 
 
 def _is_dataclass_type(annotation: Any) -> bool:

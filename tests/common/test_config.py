@@ -231,3 +231,139 @@ def test_config_from_dict_checks_and_coerces_like_a_yaml_file():
         config_from_dict(ExperimentConfig, {"policy": {"lr": 1}}, source="the grader's config")
     with pytest.raises(ConfigError, match="seed"):
         config_from_dict(ExperimentConfig, {"seed": "abc"})
+
+
+# --- The values are checked by pydantic; the messages stay one line a student can act on ---------
+
+
+@pytest.mark.parametrize(
+    "override, expected",
+    [
+        ("seed=abc", "config key 'seed' must be a valid integer, unable to parse string as an integer; "
+                     "got 'abc' in --set seed=abc"),
+        ("seed=1.5", "config key 'seed' must be a valid integer, got a number with a fractional part; "
+                     "got 1.5 in --set seed=1.5"),
+        ("seed=true", "config key 'seed' must be of type int; got True in --set seed=true"),
+        ("use_baseline=1", "config key 'use_baseline' must be of type bool; got 1 in --set use_baseline=1"),
+        ("gae_lambda=high", "config key 'gae_lambda' must be a valid number, unable to parse string as a number; "
+                            "got 'high' in --set gae_lambda=high"),
+        ("policy.activation=elu", "config key 'policy.activation' must be 'tanh' or 'relu'; "
+                                  "got 'elu' in --set policy.activation=elu"),
+        ("policy.hidden_sizes=[64, x]", "config key 'policy.hidden_sizes[1]' must be a valid integer, unable to "
+                                        "parse string as an integer; got 'x' in --set policy.hidden_sizes=[64, x]"),
+    ],
+)
+def test_a_bad_value_gives_one_line_naming_key_value_expectation_and_source(override, expected):
+    with pytest.raises(ConfigError) as error:
+        load_config(ExperimentConfig, overrides=[override])
+    assert str(error.value) == expected
+
+
+def test_a_bad_value_in_a_file_names_the_file(tmp_path):
+    path = write_yaml(tmp_path, {"seed": 1, "policy": {"hidden_sizes": "wide"}})
+    with pytest.raises(ConfigError) as error:
+        load_config(ExperimentConfig, path, ["seed=2"])
+    assert str(error.value) == f"config key 'policy.hidden_sizes' must be a valid tuple; got 'wide' in config file {path}"
+
+
+def test_a_later_override_is_the_source_named_for_a_key():
+    with pytest.raises(ConfigError, match=r"got 'x' in --set seed=x$"):
+        load_config(ExperimentConfig, overrides=["seed=1", "seed=x"])
+
+
+def test_a_union_field_lists_every_accepted_type():
+    @dataclass
+    class WithUnion:
+        clip: int | str = 0
+
+    with pytest.raises(ConfigError, match=r"^config key 'clip' must be a valid integer or must be a valid string; "
+                                          r"got \[1\] in --set clip=\[1\]$"):
+        load_config(WithUnion, overrides=["clip=[1]"])
+
+
+def test_bool_and_number_are_never_mixed_up_in_files_or_dicts(tmp_path):
+    # pydantic alone would read these as 1.0 and True; in a config they are typos.
+    with pytest.raises(ConfigError, match=r"'gamma' must be of type float; got True in config file"):
+        load_config(ExperimentConfig, write_yaml(tmp_path, {"gamma": True}))
+    with pytest.raises(ConfigError, match=r"'use_baseline' must be of type bool; got 'yes' in the grader's config"):
+        config_from_dict(ExperimentConfig, {"use_baseline": "yes"}, source="the grader's config")
+
+
+def test_numbers_in_exponent_form_are_numbers_in_files_too(tmp_path):
+    # PyYAML alone reads 1e6 and 3e-4 (no dot) as text; the config reads them as YAML 1.2 does.
+    path = write_yaml(tmp_path, {})
+    path.write_text("total_steps: 1e6\npolicy:\n  learning_rate: 3e-4\n")
+    config = load_config(ExperimentConfig, path)
+    assert config.total_steps == 1_000_000 and isinstance(config.total_steps, int)
+    assert config.policy.learning_rate == 3e-4
+
+
+def test_a_text_field_in_a_file_takes_a_number_as_text(tmp_path):
+    assert load_config(ExperimentConfig, write_yaml(tmp_path, {"env_id": 42})).env_id == "42"
+
+
+def test_a_check_in_post_init_becomes_a_config_error_with_its_own_message():
+    @dataclass
+    class Checked:
+        gae_lambda: float | None = None
+        use_baseline: bool = False
+
+        def __post_init__(self):
+            if self.gae_lambda is not None and not self.use_baseline:
+                raise ValueError("gae_lambda needs a value function: set use_baseline: true")
+
+    with pytest.raises(ConfigError) as error:
+        load_config(Checked, overrides=["gae_lambda=0.9"])
+    assert str(error.value) == "gae_lambda needs a value function: set use_baseline: true"
+    assert load_config(Checked, overrides=["gae_lambda=0.9", "use_baseline=true"]).gae_lambda == 0.9
+
+
+def test_a_dict_field_is_one_value_with_typed_items():
+    @dataclass
+    class WithEnvKwargs:
+        env_kwargs: dict[str, float] = field(default_factory=dict)
+
+    config = config_from_dict(WithEnvKwargs, {"env_kwargs": {"gravity": "-9.8", "wind": 1}})
+    assert config.env_kwargs == {"gravity": -9.8, "wind": 1.0}
+    with pytest.raises(ConfigError, match=r"^config key 'env_kwargs.wind' must be a valid number"):
+        config_from_dict(WithEnvKwargs, {"env_kwargs": {"wind": "strong"}})
+
+
+def test_a_field_outside_init_is_not_a_config_key():
+    @dataclass
+    class WithDerived:
+        batch_size: int = 8
+        num_minibatches: int = field(init=False, default=4)
+
+    assert config_keys(WithDerived) == ["batch_size"]
+    with pytest.raises(ConfigError, match=r"unknown config key 'num_minibatches'.*valid keys at the top level: batch_size$"):
+        load_config(WithDerived, overrides=["num_minibatches=2"])
+
+
+def test_configs_stay_plain_dataclasses():
+    config = load_config(ExperimentConfig, overrides=["seed=1"])
+    assert type(config) is ExperimentConfig and type(config.policy) is PolicyConfig
+    assert not [name for name in vars(ExperimentConfig) if "pydantic" in name]
+
+
+def test_config_to_dict_writes_numpy_scalars_and_infinity_as_plain_numbers():
+    np = pytest.importorskip("numpy")
+    as_dict = config_to_dict({"lr": np.float32(0.5), "steps": np.int64(3), "max_norm": float("inf")})
+    assert as_dict == {"lr": 0.5, "steps": 3, "max_norm": float("inf")}
+    assert type(as_dict["lr"]) is float and type(as_dict["steps"]) is int
+    with pytest.raises(TypeError, match="cannot write"):
+        config_to_dict({"callback": object()})
+
+
+def test_a_field_may_state_a_range_and_the_message_names_it():
+    from typing import Annotated
+
+    from pydantic import Field
+
+    @dataclass
+    class WithRange:
+        learning_rate: Annotated[float, Field(gt=0)] = 1e-3
+
+    with pytest.raises(ConfigError, match=r"^config key 'learning_rate' must be greater than 0; got -0\.1 in --set"):
+        load_config(WithRange, overrides=["learning_rate=-0.1"])
+    assert load_config(WithRange, overrides=["learning_rate=0.1"]).learning_rate == 0.1
