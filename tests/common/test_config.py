@@ -5,10 +5,11 @@ import argparse
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import pytest
 import yaml
+from pydantic import Field
 
 from common.config import (
     ConfigError,
@@ -356,10 +357,6 @@ def test_config_to_dict_writes_numpy_scalars_and_infinity_as_plain_numbers():
 
 
 def test_a_field_may_state_a_range_and_the_message_names_it():
-    from typing import Annotated
-
-    from pydantic import Field
-
     @dataclass
     class WithRange:
         learning_rate: Annotated[float, Field(gt=0)] = 1e-3
