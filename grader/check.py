@@ -11,8 +11,11 @@ a temporary directory and checks, in this order:
 5. student side: `python -m grader grade HW --public`, run inside the release, reports the tests;
 6. hidden suite through the real harness (`python -m grader grade HW [--submission RELEASE]`):
    the reference gets full marks, the starter zero on every test;
-7. leaks: no distinctive line of any solution block appears anywhere in the release, and no
-   marker is left in any released file.
+7. leaks: no distinctive line of any solution block appears anywhere in the release, no marker
+   (solution, prompt, instructor block) is left in any released file, and no text written for
+   students (Markdown, notebooks, the homework packages) names a file the release leaves out
+   (`tests/...`, `benchmarks.x`, `docs/RELEASE.md`); such a mention elsewhere (common/, the
+   project's config files) is a note. The autograder's own code is not read for mentions.
 It prints one table and exits 1 when any check failed.
 """
 from __future__ import annotations
@@ -31,7 +34,7 @@ from pathlib import Path
 import yaml
 
 from grader.notebooks import NOTEBOOK, NOTEBOOK_SOURCE, stale_notebooks
-from grader.release import ReleaseError, build_release, find_leaks, homework_packages
+from grader.release import ReleaseError, build_release, find_leaks, find_mentions, homework_of, homework_packages
 from grader.starter import MarkerError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -83,10 +86,11 @@ def existing_homeworks(root: Path) -> dict[str, str]:
 
 # `python -m MODULE ARGS` as run from a tree under test, minus the import hooks of an editable install
 # (`pip install -e .`, as in CI): they resolve any module missing from the tree to the instructor's
-# copy, so a release that lacks a file would import the reference solution and look fine.
+# copy, so a release that lacks a file would import the reference solution and look fine. The hook is
+# often a class, not an instance, in sys.meta_path: match on its own __module__, not its type's.
 _WITHOUT_EDITABLE_HOOKS = (
     "import sys\n"
-    "sys.meta_path[:] = [f for f in sys.meta_path if '__editable__' not in type(f).__module__]\n"
+    "sys.meta_path[:] = [f for f in sys.meta_path if '__editable__' not in str(getattr(f, '__module__', ''))]\n"
     "sys.path[:] = [p for p in sys.path if '__editable__' not in p]\n"
 )
 _RUN_MODULE = "import runpy\nsys.argv = sys.argv[1:]\nrunpy.run_module(sys.argv[0], run_name='__main__', alter_sys=True)\n"
@@ -327,9 +331,20 @@ def check_homework(root: Path, hw: str, package: str, work: Path, *, hidden: boo
         check_student_grade(hw, release, work, result)
         check_hidden(root, hw, release, work, result)
     leaks = find_leaks(root, package, release)
+    for rel, row, name in find_mentions(root, release):
+        mention = f"{rel}:{row}: names {name}, which the student edition leaves out"
+        if is_student_text(rel):
+            leaks.append(mention + ": reword it or wrap it in <!-- BEGIN INSTRUCTOR --> ... <!-- END INSTRUCTOR -->")
+        else:
+            result.notes.append(mention)
     result.leaks = len(leaks)
     result.problems += leaks
     return result
+
+
+def is_student_text(rel: str) -> bool:
+    """Text written for students: Markdown, notebooks, anything in a homework package."""
+    return rel.endswith((".md", ".ipynb")) or homework_of(rel) is not None
 
 
 COLUMNS = (("homework", "hw"), ("TODOs", "todos"), ("notebook", "notebook"), ("imports", "imports"),

@@ -2,7 +2,13 @@
 
 The student edition is the instructor tree with
 - every solution block and `# SOLUTION` line stubbed (grader/starter.py), prompt markers dropped;
-- `notebook.ipynb` of each homework regenerated from its stubbed `notebook.py` (grader/notebooks.py);
+- `notebook.ipynb` of each homework regenerated from its stubbed `notebook.py` (grader/notebooks.py),
+  the TA's header of `notebook.py` (comment lines before the first `# %%`) dropped from both;
+- in every Markdown file, the instructor-only blocks (lines from `<!-- BEGIN INSTRUCTOR -->` to
+  `<!-- END INSTRUCTOR -->`) dropped;
+- `README.md` written from the student README that `release.yaml` names (`student_readme:`), its
+  `<!-- HOMEWORK TABLE -->` line replaced by a table of the homeworks released and the files each
+  takes from a submission; the instructor README is left out;
 - left out: the hidden suites (`grader/suites/`, always), whatever `release.yaml` lists (the project's
   own tests, benchmarks, CI, instructor-only tools and notes), and build litter (.git, __pycache__,
   runs/, virtual environments, build folders). With `--hw`, the other homework packages too.
@@ -15,8 +21,11 @@ memory first; OUT is touched only when the whole tree went through without a mar
 OUT must be empty unless `--force`, which first removes everything in it except a `.git` folder
 (so OUT can be a clone of the students' repository).
 
-`find_leaks` scans a written release for solution lines and leftover markers (used by
-`python -m grader check`).
+`find_leaks` scans a written release for solution lines and leftover markers, and `find_mentions`
+for text that names a file the release leaves out (both used by `python -m grader check`).
+
+In the student edition (no release.yaml) `python -m grader release` only says that it is an
+instructor tool. This module ships there anyway: the grader's staging uses its file selection.
 """
 from __future__ import annotations
 
@@ -34,12 +43,17 @@ import nbformat
 import yaml
 
 from grader.notebooks import NOTEBOOK, NOTEBOOK_SOURCE, check_blocks_within_cells, notebook_text
-from grader.starter import MarkerError, has_markers, make_starter, parse_markers, strip_comments
+from grader.starter import MarkerError, Problem, has_markers, make_starter, parse_markers, strip_comments
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RELEASE_CONFIG = "release.yaml"
 # left out whatever release.yaml says: the hidden suites must never ship
 ALWAYS_EXCLUDED = ("grader/suites/**", RELEASE_CONFIG)
+INSTRUCTOR_BEGIN, INSTRUCTOR_END = "<!-- BEGIN INSTRUCTOR -->", "<!-- END INSTRUCTOR -->"
+# a line that looks like an instructor marker but is not exactly one (not quoted in backticks)
+INSTRUCTOR_LIKE = re.compile(r"(?<!`)<!--\s*(?:BEGIN|END)\s+INSTRUCTOR", re.IGNORECASE)
+HOMEWORK_TABLE = "<!-- HOMEWORK TABLE -->"
+INSTRUCTOR_EDITION_ONLY = "'release' is only available in the instructor edition of the course repository."
 # never part of any edition, wherever they appear
 LITTER_DIRS = {".git", "__pycache__", ".pytest_cache", ".ipynb_checkpoints", ".mypy_cache", ".ruff_cache",
                "runs", "build", "dist", ".venv", "venv", "env", ".tox", "node_modules"}
@@ -47,6 +61,12 @@ LITTER_SUFFIXES = (".pyc", ".pyo", ".egg-info")
 HOMEWORK_DIR = re.compile(r"(?P<hw>hw\d+)_\w+")
 # a released line that still looks like a marker means something went unprocessed
 LEFTOVER_MARKER = re.compile(r"^\s*#+\s*(?:(?:BEGIN|END) (?:SOLUTION|PROMPT)\b|SOLUTION\s*$)")
+# a path written in text (`tests/x.py`, `../docs/A.md`), not starting inside a longer path or a
+# placeholder (`hw2_policy_gradient/tests/`, `{package}/tests/`); and a dotted module (`benchmarks.x`)
+PATH_MENTION = re.compile(r"(?<![\w.\-/}>*$@])(?:\.{1,2}/)*[\w\-][\w.\-]*(?:/[\w.\-]+)*/?")
+FILE_SUFFIXES = {"py", "md", "yaml", "yml", "txt", "json", "toml", "ipynb", "csv", "png", "ini", "cfg", "npz", "pt"}
+# the autograder's own code: it runs in both editions and names the instructor edition's layout by design
+MENTIONS_NOT_CHECKED = ("grader/",)
 MIN_SECRET_CHARS = 20        # shorter solution lines (`return x`) are too common to call a leak
 
 
@@ -105,19 +125,26 @@ def glob_to_regex(pattern: str) -> re.Pattern:
     return re.compile(regex + "(?:/.*)?")
 
 
+def load_config(root: Path) -> dict:
+    """release.yaml as {"exclude": [globs], "student_readme": path or None} (empty when there is none)."""
+    config = root / RELEASE_CONFIG
+    if not config.is_file():
+        return {"exclude": [], "student_readme": None}
+    try:
+        data = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as err:
+        raise ReleaseError(f"{RELEASE_CONFIG}: not valid YAML: {err}") from None
+    if not isinstance(data, dict) or set(data) - {"exclude", "student_readme"} \
+            or not isinstance(data.get("exclude") or [], list) \
+            or not isinstance(data.get("student_readme") or "", str):
+        raise ReleaseError(f"{RELEASE_CONFIG}: expected `exclude:` (a list of globs) and optionally "
+                           "`student_readme:` (one path)")
+    return {"exclude": [str(p) for p in data.get("exclude") or []], "student_readme": data.get("student_readme")}
+
+
 def load_exclusions(root: Path) -> list[str]:
     """The globs of release.yaml's `exclude:` list, plus the ones that are always left out."""
-    config = root / RELEASE_CONFIG
-    patterns = list(ALWAYS_EXCLUDED)
-    if config.is_file():
-        try:
-            data = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as err:
-            raise ReleaseError(f"{RELEASE_CONFIG}: not valid YAML: {err}") from None
-        if not isinstance(data, dict) or set(data) - {"exclude"} or not isinstance(data.get("exclude", []), list):
-            raise ReleaseError(f"{RELEASE_CONFIG}: expected one key, `exclude:`, holding a list of globs")
-        patterns += [str(p) for p in data.get("exclude") or []]
-    return patterns
+    return list(ALWAYS_EXCLUDED) + load_config(root)["exclude"]
 
 
 def is_excluded(relpath: str, patterns: list[str]) -> bool:
@@ -170,13 +197,16 @@ def plan_release(root: Path, homeworks: list[str] | None = None, skip: Path | No
         if unknown:
             raise ReleaseError(f"unknown homework {', '.join(unknown)}: this tree has {', '.join(packages) or 'none'}")
     patterns = load_exclusions(root)
+    readme = load_config(root)["student_readme"]
+    if readme is not None and not (root / readme).is_file():
+        raise ReleaseError(f"{RELEASE_CONFIG}: student_readme {readme} does not exist")
     left_out = {pkg for hw, pkg in packages.items() if homeworks and hw not in homeworks}
     report = ReleaseReport(out=Path())
     report.todos = {hw: 0 for hw in packages if not homeworks or hw in homeworks}
     plan, problems = [], []
     files = source_files(root, skip)
     for rel in files:
-        if is_excluded(rel, patterns) or rel.split("/", 1)[0] in left_out:
+        if is_excluded(rel, patterns) or rel.split("/", 1)[0] in left_out or (readme and rel in (readme, "README.md")):
             report.excluded.append(rel)
             continue
         hw = homework_of(rel)
@@ -184,11 +214,15 @@ def plan_release(root: Path, homeworks: list[str] | None = None, skip: Path | No
         try:
             if rel.endswith(".py"):
                 text = _starter_py(path, rel, hw, report)
-                plan.append((rel, text, path))
                 if _is_notebook_source(rel):
+                    text = drop_notebook_header(text if text is not None else read_source(path))
                     target = rel[: -len(NOTEBOOK_SOURCE)] + NOTEBOOK
-                    plan.append((target, notebook_text(text if text is not None else read_source(path), rel), None))
+                    plan.append((target, notebook_text(text, rel), None))
                     report.notebooks.append(target)
+                plan.append((rel, text, path))
+            elif rel.endswith(".md"):
+                text = strip_instructor_blocks(read_source(path), rel)
+                plan.append((rel, None if text == read_source(path) else text, path))
             elif rel.endswith(".ipynb"):
                 if rel.endswith(NOTEBOOK) and rel[: -len(NOTEBOOK)] + NOTEBOOK_SOURCE in files \
                         and _is_notebook_source(rel[: -len(NOTEBOOK)] + NOTEBOOK_SOURCE):
@@ -198,9 +232,68 @@ def plan_release(root: Path, homeworks: list[str] | None = None, skip: Path | No
                 plan.append((rel, None, path))
         except MarkerError as err:
             problems += err.problems
+    if readme:
+        try:
+            text = strip_instructor_blocks(read_source(root / readme), readme)
+            released = {pkg for hw, pkg in packages.items() if not homeworks or hw in homeworks}
+            plan.append(("README.md", text.replace(HOMEWORK_TABLE, homework_table(root, released)), root / readme))
+        except MarkerError as err:
+            problems += err.problems
     if problems:
         raise MarkerError(problems)
+    plan.sort(key=lambda item: item[0])
     return plan, report
+
+
+def strip_instructor_blocks(text: str, rel: str) -> str:
+    """Markdown without its instructor-only blocks: the lines from `<!-- BEGIN INSTRUCTOR -->` to
+    `<!-- END INSTRUCTOR -->`, both alone on their line, go. Raises MarkerError (file:line) on an END
+    without BEGIN, a BEGIN never closed or inside a block, and a line that looks like a mistyped marker
+    (`<!-- begin instructor -->`, a marker with text around it); quote one in backticks to write about it."""
+    kept, problems, opened = [], [], None
+    for row, line in enumerate(text.splitlines(keepends=True), start=1):
+        stripped = line.strip()
+        if stripped == INSTRUCTOR_BEGIN:
+            if opened is not None:
+                problems.append(Problem(rel, row, f"'{INSTRUCTOR_BEGIN}' inside the instructor block opened "
+                                                  f"at line {opened}: close that one first"))
+            opened = row
+        elif stripped == INSTRUCTOR_END:
+            if opened is None:
+                problems.append(Problem(rel, row, f"'{INSTRUCTOR_END}' without a matching '{INSTRUCTOR_BEGIN}'"))
+            opened = None
+        elif INSTRUCTOR_LIKE.search(line):
+            problems.append(Problem(rel, row, f"looks like an instructor marker but is not one: write "
+                                              f"'{INSTRUCTOR_BEGIN}' or '{INSTRUCTOR_END}' alone on its line"))
+        elif opened is None:
+            kept.append(line)
+    if opened is not None:
+        problems.append(Problem(rel, opened, f"'{INSTRUCTOR_BEGIN}' is never closed by '{INSTRUCTOR_END}'"))
+    if problems:
+        raise MarkerError(problems)
+    return "".join(kept)
+
+
+def drop_notebook_header(source: str) -> str:
+    """A notebook source without the TA's header: the comment lines before its first `# %%` cell."""
+    lines = source.splitlines(keepends=True)
+    for index, line in enumerate(lines):
+        if line.startswith("# %%"):
+            return "".join(lines[index:])
+    return source
+
+
+def homework_table(root: Path, packages: set[str]) -> str:
+    """The student README's table: each released homework, its handout and the files a submission gives."""
+    rows = ["| homework | handout | files you submit (from `submission.yaml`) |", "|---|---|---|"]
+    for package in sorted(packages):
+        manifest = root / package / "submission.yaml"
+        if not manifest.is_file():
+            continue
+        data = yaml.safe_load(manifest.read_text(encoding="utf-8")) or {}
+        files = ", ".join(f"`{name}`" for name in data.get("files") or [])
+        rows.append(f"| {data.get('homework', package)} | [`{package}/README.md`]({package}/README.md) | {files} |")
+    return "\n".join(rows)
 
 
 def _is_notebook_source(rel: str) -> bool:
@@ -315,7 +408,89 @@ def find_leaks(root: Path, package: str, release: Path) -> list[str]:
     return leaks
 
 
+def left_out_paths(root: Path) -> set[str]:
+    """What release.yaml leaves out, as POSIX paths without a trailing slash: every excluded file of
+    the instructor tree, every folder all of whose files are excluded, and every exclude pattern
+    without wildcards (`.ci/` is left out even when this checkout has no such folder)."""
+    patterns = load_exclusions(root)
+    files = source_files(root)
+    excluded = {rel for rel in files if is_excluded(rel, patterns)}
+    shipped_folders = {"/".join(rel.split("/")[:i]) for rel in set(files) - excluded
+                       for i in range(1, rel.count("/") + 1)}
+    folders = {"/".join(rel.split("/")[:i]) for rel in excluded for i in range(1, rel.count("/") + 1)}
+    literal = {re.sub(r"/(\*\*)?$", "", p.strip().lstrip("/")) for p in patterns if not re.search(r"[*?\[]", p.rstrip("/*"))}
+    return excluded | (folders - shipped_folders) | literal
+
+
+def find_mentions(root: Path, release: Path) -> list[tuple[str, int, str]]:
+    """(file, line, path) for every text of the release that names a path the release leaves out:
+    a path (`tests/test_cli.py`, `docs/RELEASE.md`, `grader/suites/<hw>/`) or a dotted module
+    (`benchmarks.hw2_targets`). A path is read from the repository root and from the file's own folder;
+    one that exists in the release either way (`tests/` in a homework's README: its public tests) is
+    fine. The autograder's own code (MENTIONS_NOT_CHECKED) is not read."""
+    left_out = left_out_paths(root)
+    found = []
+    for path in sorted(p for p in release.rglob("*") if p.is_file() and ".git" not in p.relative_to(release).parts):
+        rel = path.relative_to(release).as_posix()
+        if rel.startswith(MENTIONS_NOT_CHECKED):
+            continue
+        try:
+            text = read_source(path)
+        except (UnicodeDecodeError, OSError):
+            continue
+        folder = rel.rsplit("/", 1)[0] if "/" in rel else ""
+        for row, line in enumerate(text.splitlines(), start=1):
+            for match in PATH_MENTION.finditer(line):
+                name = _left_out_name(match.group(), folder, release, left_out)
+                if name:
+                    found.append((rel, row, name))
+    return found
+
+
+def _left_out_name(token: str, folder: str, release: Path, left_out: set[str]) -> str | None:
+    """The left-out path `token` names, read as a path or as a dotted module; None when it names none."""
+    token = token.rstrip(".-")
+    if "/" in token:
+        candidates = [p for p in (_normalize(token), _normalize(f"{folder}/{token}" if folder else token)) if p]
+        if any((release / p).exists() for p in candidates):
+            return None
+        return next((token for p in candidates if _is_left_out(p, left_out)), None)
+    if token in left_out and "." in token:           # a root file: `release.yaml`
+        return token
+    parts = token.split(".")
+    if len(parts) < 2 or parts[-1] in FILE_SUFFIXES or not all(p.isidentifier() for p in parts):
+        return None
+    for k in range(len(parts), 0, -1):                 # `benchmarks.hw2_targets`: a module, a package
+        module = "/".join(parts[:k])
+        if module + ".py" in left_out or (module in left_out and not (release / module).exists()):
+            return token
+    return None
+
+
+def _normalize(path: str) -> str | None:
+    """`a/./b/../c/` -> `a/c`; None for a path that climbs above the root."""
+    parts = []
+    for part in path.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if not parts:
+                return None
+            parts.pop()
+        else:
+            parts.append(part)
+    return "/".join(parts) or None
+
+
+def _is_left_out(path: str, left_out: set[str]) -> bool:
+    parts = path.split("/")
+    return any("/".join(parts[:i]) in left_out for i in range(1, len(parts) + 1))
+
+
 def _leftover_marker_rows(rel: str, text: str) -> list[int]:
+    if rel.endswith(".md"):
+        return [row for row, line in enumerate(text.splitlines(), start=1)
+                if line.strip() in (INSTRUCTOR_BEGIN, INSTRUCTOR_END) or INSTRUCTOR_LIKE.search(line)]
     if not has_markers(text):
         return []
     if rel.endswith(".py"):  # real comments only: a docstring may talk about markers
@@ -329,6 +504,9 @@ def _leftover_marker_rows(rel: str, text: str) -> list[int]:
 
 def run(args, root: Path = REPO_ROOT) -> int:
     """CLI entry: `python -m grader release OUT [--hw HW ...] [--force]` (0 written, 1 marker errors, 2 refused)."""
+    if not (root / RELEASE_CONFIG).is_file():  # the student edition: release.yaml never ships
+        print(INSTRUCTOR_EDITION_ONLY)
+        return 2
     try:
         report = build_release(root, Path(args.out), args.hw, args.force)
     except MarkerError as err:
@@ -343,4 +521,6 @@ def run(args, root: Path = REPO_ROOT) -> int:
     print(f"  TODOs stubbed   {todos}")
     print(f"  notebooks       {', '.join(report.notebooks) or 'none'}")
     print(f"  left out        {len(report.excluded)} instructor-only files (hidden suites, {RELEASE_CONFIG})")
+    for rel, row, name in find_mentions(root, report.out):
+        print(f"  note: {rel}:{row} names {name}, which the student edition leaves out")
     return 0
