@@ -127,17 +127,20 @@ class PGAgent(nn.Module):
     ) -> tuple[np.ndarray, np.ndarray]:
         """A_hat for every step, and the targets the baseline regresses onto.
 
-        Three estimators, chosen by the config:
-          no baseline:  A_hat_t = Q_hat_t, the reward-to-go (or, with use_reward_to_go false, the
-                        trajectory's full discounted return); next_values are all 0 here.
-          baseline:     A_hat_t = Q_hat_t - V_phi(s_t), Q_hat from reward_to_go bootstrapped with
-                        next_values on truncation; targets y_t = Q_hat_t.
-          GAE:          A_hat_t = GAE(lambda) from returns.gae_advantages; targets
-                        y_t = A_hat_t + V_phi(s_t) (the lambda-return).
+        Q_hat_t is returns.reward_to_go when config.use_reward_to_go, else
+        returns.discounted_return (the trajectory's full discounted return), with or without a
+        baseline; both bootstrap from next_values on truncation (termination wins when both flags
+        are set). Three estimators, chosen by the config:
+          no baseline (gae_lambda None, use_baseline false):
+                        A_hat_t = Q_hat_t; targets y_t = Q_hat_t (unused). next_values are all 0 here.
+          baseline (use_baseline true, gae_lambda None):
+                        A_hat_t = Q_hat_t - V_phi(s_t); targets y_t = Q_hat_t.
+          GAE (gae_lambda set, which needs use_baseline):
+                        A_hat_t = returns.gae_advantages(..., gamma, gae_lambda), whatever
+                        use_reward_to_go says; targets y_t = A_hat_t + V_phi(s_t) (the lambda-return).
 
         All inputs (N,) numpy (values = V_phi(s_t), next_values = V_phi(s_{t+1}));
         returns (advantages (N,), value_targets (N,)), both float32, BEFORE any normalization.
-        Without a baseline the targets are the Q_hat (unused).
         """
         config = self.config
         # BEGIN PROMPT
@@ -157,7 +160,11 @@ class PGAgent(nn.Module):
         # END SOLUTION
 
     def update_policy(self, observations: torch.Tensor, actions: torch.Tensor, advantages: torch.Tensor) -> dict:
-        """One Adam step of the actor on policy_gradient_loss; returns {"actor_loss": float, "entropy": float}."""
+        """One Adam step of the actor on policy_gradient_loss.
+
+        Returns {"actor_loss": the loss of that step, entropy bonus included, measured before the
+        step; "entropy": the mean entropy of pi_theta over the batch, before the step}.
+        """
         log_probs = self.actor.log_prob(observations, actions)
         entropies = self.actor.entropy(observations)
         loss = policy_gradient_loss(log_probs, advantages, entropies, self.config.entropy_coefficient)
@@ -181,12 +188,18 @@ class PGAgent(nn.Module):
         rewards, terminated, truncated: (N,).
 
         In this order:
-          1. V_phi(s_t) and V_phi(s_{t+1}) with the critic as it is now (no gradient);
-          2. advantages and value targets (estimate_advantages);
-          3. when config.normalize_advantages: returns.normalize(advantages);
-          4. the actor's update (update_policy) with the advantages as constants;
-          5. with a baseline, config.baseline_gradient_steps critic steps on the value targets.
-        Returns the metrics: "actor_loss", "entropy", and "baseline_loss" with a baseline.
+          1. V_phi(s_t) and V_phi(s_{t+1}) with the critic as it is now (no gradient): self.values;
+          2. advantages and value targets (self.estimate_advantages);
+          3. when config.normalize_advantages: returns.normalize(advantages). Only the advantages:
+             the value targets stay as they are;
+          4. the actor's update, self.update_policy(observations, actions, advantages) with torch
+             tensors (actions as int64 for a discrete policy) and the advantages as constants;
+          5. with a baseline, self.critic.update(observations, value_targets,
+             config.baseline_gradient_steps).
+        No gradient may flow from the actor's loss into the critic, nor from the value loss into
+        the actor: the advantages and the targets are plain numbers.
+        Returns the metrics of update_policy ("actor_loss", "entropy"), plus, with a baseline,
+        "baseline_loss": what self.critic.update returned.
         """
         # BEGIN SOLUTION (README 3.3)
         values = self.values(observations)

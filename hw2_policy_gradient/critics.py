@@ -5,7 +5,9 @@ biasing it. We fit V_phi by regression on the return estimates of the current ba
 
     L(phi) = (1/N) sum_i ( V_phi(s_i) - y_i )^2
 
-with y_i the reward-to-go (or the GAE lambda-return), taking several gradient steps per batch.
+with y_i the value targets of PGAgent.estimate_advantages (Q_hat: the reward-to-go, or the full
+discounted return when use_reward_to_go is false; with GAE the lambda-return), taking several
+gradient steps per batch.
 """
 from __future__ import annotations
 

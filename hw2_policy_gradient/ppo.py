@@ -73,15 +73,29 @@ class PPOAgent(PGAgent):
     def update_policy(self, observations: torch.Tensor, actions: torch.Tensor, advantages: torch.Tensor) -> dict:
         """`ppo_epochs` passes over the batch in shuffled minibatches of `minibatch_size`.
 
-        log pi_theta_old is computed ONCE, before the first step, without gradient. Each minibatch
-        step minimizes clipped_surrogate_loss - entropy_coefficient * mean entropy, with the
-        gradient norm clipped to max_grad_norm (when > 0). Shuffle with torch.randperm (seeded by
-        the run's torch seed).
+        log pi_theta_old = self.actor.log_prob(observations, actions) is computed ONCE, before the
+        first step, without gradient, and stays fixed for all epochs. Every epoch visits each
+        sample exactly once, in a new random order (torch.randperm, seeded by the run's torch
+        seed), in minibatches of minibatch_size (the last one smaller when it does not divide N):
+        ppo_epochs * ceil(N / minibatch_size) Adam steps in all. Each step, on minibatch b:
+
+            loss_b = clipped_surrogate_loss(log pi_theta(b), log pi_theta_old(b), A_hat(b), clip_epsilon)
+                     - entropy_coefficient * mean of self.actor.entropy over b
+
+        backward, clip the actor's gradient norm to max_grad_norm (when > 0,
+        nn.utils.clip_grad_norm_), then self.actor_optimizer.step().
 
         observations: (N, obs_dim), actions: (N,) or (N, act_dim), advantages: (N,)  (torch)
-        Returns {"actor_loss": mean loss over the steps, "entropy": mean entropy,
-                 "clip_fraction": fraction of samples whose ratio was clipped in the last epoch,
-                 "approx_kl": mean of log pi_old - log pi on the batch after the update}.
+        Returns the metrics (floats), everything "before the step" measured on the minibatch just
+        before its Adam step:
+          "actor_loss":    mean over all steps of loss_b (entropy term included), before the step;
+          "entropy":       mean over all steps of the minibatch's mean entropy, before the step;
+          "clip_fraction": for each minibatch of the LAST epoch, the fraction of its samples whose
+                           ratio r_t = exp(log pi_theta - log pi_theta_old), before the step, lies
+                           outside [1 - eps, 1 + eps], i.e. |r_t - 1| > eps (whatever the sign of
+                           A_hat); then the mean over those minibatches;
+          "approx_kl":     mean over the whole batch of log pi_theta_old - log pi_theta, with
+                           pi_theta the policy after the last step.
         """
         config = self.config
         # BEGIN PROMPT

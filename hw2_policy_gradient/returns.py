@@ -10,10 +10,16 @@ a trajectory ends and why:
                    the task would have gone on, so what follows is worth V(s_{t+1}), which we
                    estimate with the critic ("bootstrapping").
 
-Every trajectory ends with exactly one of the two flags set, so the last step of the batch always
-has one. `next_values[i]` is the critic's estimate V(s_{i+1}) of the NEXT observation of step i; the
-estimators only read it where it is needed (the last step of a truncated trajectory for the return
-estimators, every step for GAE). Without a critic, pass None: it counts as 0 everywhere.
+Every trajectory's last step has at least one flag set, so the last step of the batch always has
+one, and no other step has any. BOTH flags can be set on the same step: a time limit reached on
+the very step the task terminated (Gymnasium's TimeLimit and common.rollouts produce this).
+Termination then wins: the state was terminal, so nothing follows and there is no bootstrap. In
+code: bootstrap only where `truncated and not terminated`, or multiply by (1 - terminated).
+
+`next_values[i]` is the critic's estimate V(s_{i+1}) of the NEXT observation of step i; the
+estimators only read it where it is needed (the last step of a trajectory that was truncated and
+not terminated, for the return estimators; every step, for GAE). Without a critic, pass None: it
+counts as 0 everywhere.
 
 Shapes: rewards, terminated, truncated, values, next_values are all (N,), N = total steps.
 """
@@ -65,7 +71,8 @@ def reward_to_go(
         Q_hat_t = sum_{t'=t}^{T} gamma^(t'-t) r_t'  +  gamma^(T-t+1) V(s_{T+1}) [only if truncated at T]
 
     Computed backwards in one pass: Q_hat_T = r_T + gamma * V(s_{T+1}) * [truncated],
-    Q_hat_t = r_t + gamma * Q_hat_{t+1} inside the trajectory.
+    Q_hat_t = r_t + gamma * Q_hat_{t+1} inside the trajectory. When both flags are set at T,
+    termination wins: Q_hat_T = r_T. V(s_{T+1}) is next_values[T] (None: 0).
 
     rewards, terminated, truncated, next_values: (N,)   ->   returns (N,) float32
     """
@@ -104,7 +111,9 @@ def discounted_return(
 
         Q_hat_t = sum_{t'=0}^{T} gamma^t' r_t'  +  gamma^(T+1) V(s_{T+1}) [only if truncated at T]
 
-    i.e. the reward-to-go of the trajectory's first step, copied to all its steps. It ignores
+    i.e. the reward-to-go of the trajectory's first step, copied to all its steps. As in
+    reward_to_go, V(s_{T+1}) is next_values[T], and termination wins when both flags are set at T
+    (no bootstrap). It ignores
     causality (actions are credited with rewards that came before them), which is why
     `reward_to_go` has lower variance.
 
@@ -144,7 +153,15 @@ def gae_advantages(
 
     where T is the last step of t's trajectory. Computed backwards:
     A_T = delta_T, A_t = delta_t + gamma * lambda * A_{t+1} inside the trajectory.
-    On truncation delta_T still bootstraps from V(s_{T+1}); on termination it does not.
+    On truncation delta_T still bootstraps from V(s_{T+1}); on termination it does not, and when
+    both flags are set at T termination wins (delta_T = r_T - V(s_T)).
+
+    Which array holds V(s_{t+1}): read next_values[t] at EVERY step t, not values[t + 1]. Inside a
+    trajectory the two are the same number (s_{t+1} is the next step's observation), so on batches
+    from real rollouts either reading gives the same result; but at the last step of a trajectory
+    values[t + 1] belongs to the NEXT trajectory's first state, and only next_values[T] is the
+    critic's value of the true final observation s_{T+1}. Reading next_values everywhere needs no
+    special case.
     lambda = 0 gives the one-step actor-critic advantage delta_t; lambda = 1 gives
     reward_to_go - V(s_t).
 
@@ -179,7 +196,11 @@ def gae_advantages(
 def normalize(advantages: np.ndarray, eps: float = 1e-8) -> np.ndarray:
     """Shift and scale advantages to mean 0 and standard deviation 1 over the batch.
 
-        A_norm = (A - mean(A)) / (std(A) + eps)
+        A_norm = (A - mean(A)) / (std(A) + eps),   eps = 1e-8
+
+    std is the POPULATION standard deviation, sqrt((1/N) sum_i (A_i - mean(A))^2): numpy's
+    default np.std (ddof=0), torch's A.std(unbiased=False). torch's A.std() divides by N - 1 and
+    gives a different answer. Example: A = [1, 3] -> [-1, 1].
 
     It does not change the expected gradient direction much (a constant shift is a baseline, the
     scale is absorbed by the learning rate) but keeps the step size comparable across tasks.

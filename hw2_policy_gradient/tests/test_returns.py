@@ -73,6 +73,46 @@ def test_gae_restarts_at_episode_boundary():
     np.testing.assert_allclose(advantages, [1.0, 5.0])
 
 
+def test_termination_wins_when_both_flags_are_set():
+    # A time limit reached on a terminal step sets both flags: the state is terminal, no bootstrap.
+    both = dict(terminated=[NO, YES], truncated=[NO, YES])
+    next_values = np.array([0.0, 10.0])  # V(s_{T+1}) = 10 must be ignored
+    np.testing.assert_allclose(reward_to_go(np.ones(2), gamma=0.5, next_values=next_values, **both), [1.5, 1.0])
+    np.testing.assert_allclose(discounted_return(np.ones(2), gamma=0.5, next_values=next_values, **both), [1.5, 1.5])
+    # GAE: delta_T = r_T - V(s_T) = 1 - 0.5, without + gamma * 10
+    advantages = gae_advantages(np.ones(1), np.array([0.5]), np.array([10.0]), [YES], [YES], gamma=0.5, gae_lambda=0.9)
+    np.testing.assert_allclose(advantages, [0.5])
+
+
+def test_gae_by_hand_with_lambda_between_zero_and_one():
+    # gamma = 0.5, lambda = 0.5, so gamma * lambda = 0.25.
+    # Episode 1 (steps 0-2) is truncated: V(s_3) = next_values[2] = 8 is its bootstrap.
+    # Episode 2 (step 3) terminates: its next_values[3] = 5 is never used.
+    # Inside an episode next_values[t] == values[t + 1], as in real rollouts.
+    rewards = np.array([1.0, 0.0, 2.0, 3.0])
+    values = np.array([2.0, 4.0, 0.0, 1.0])
+    next_values = np.array([4.0, 0.0, 8.0, 5.0])
+    # deltas: 1 + 0.5 * 4 - 2 = 1;   0 + 0.5 * 0 - 4 = -4;   2 + 0.5 * 8 - 0 = 6;   3 - 1 = 2
+    # A_2 = 6;  A_1 = -4 + 0.25 * 6 = -2.5;  A_0 = 1 + 0.25 * -2.5 = 0.375;  A_3 = 2 (a new episode)
+    advantages = gae_advantages(rewards, values, next_values, [NO, NO, NO, YES], [NO, NO, YES, NO],
+                                gamma=0.5, gae_lambda=0.5)
+    np.testing.assert_allclose(advantages, [0.375, -2.5, 6.0, 2.0], rtol=1e-6)
+
+
+def test_normalize_uses_the_population_std():
+    # mean 2, population std sqrt(((1-2)^2 + (3-2)^2) / 2) = 1. (The sample std, dividing by N - 1,
+    # would be sqrt(2) and give [-0.707, 0.707].)
+    np.testing.assert_allclose(normalize(np.array([1.0, 3.0])), [-1.0, 1.0], rtol=1e-6)
+    # mean 1, deviations [-1, -1, -1, 3], population std sqrt(12 / 4) = sqrt(3)
+    s3 = np.sqrt(3.0)
+    np.testing.assert_allclose(normalize(np.array([0.0, 0.0, 0.0, 4.0])), [-1 / s3, -1 / s3, -1 / s3, 3 / s3], rtol=1e-6)
+
+
+def test_normalize_of_a_constant_batch_is_zero():
+    # std = 0: the eps = 1e-8 in the denominator keeps it finite
+    np.testing.assert_allclose(normalize(np.full(3, 7.0)), [0.0, 0.0, 0.0])
+
+
 def test_normalize_gives_mean_zero_std_one():
     normalized = normalize(np.array([1.0, 2.0, 3.0, 10.0]))
     assert normalized.shape == (4,)
