@@ -27,6 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--submission", help="directory or .zip shaped like the student release")
     grade.add_argument("--out", default="results.json", help="where to write Gradescope results.json")
     grade.add_argument("--public", action="store_true", help="run only the public tests (what students run)")
+    grade.add_argument("--unsandboxed", action="store_true", help="grade without bubblewrap's sandbox (the "
+                       "submission can read the disk; never for real grades); without it, grading stops when "
+                       "bubblewrap does not work here")
     grade.add_argument("--seed", type=int, help="seed of the hidden tests' random inputs (default: a new one "
                        "each run, printed in the output, so a grade can be reproduced)")
 

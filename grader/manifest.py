@@ -16,8 +16,9 @@ and how many points each part is worth:
       test_timeout_s: 60        # wall clock per test unless the test sets its own
       total_timeout_s: 300      # wall clock for the whole hidden suite
       memory_mb: 4096           # address space of the sandboxed worker
-      max_processes: 64         # processes and threads the worker's user may hold
+      max_processes: 64         # processes and threads the worker may hold
       max_file_mb: 64           # largest file the worker may write (its private /tmp is capped too)
+      cpus: 1.0                 # CPU cores the worker may use at once (needs a cgroup; see docs/GRADER.md)
     suite: grader/suites/hw2    # optional; where the hidden tests live (default shown)
 
 Only the files listed under `files` are taken from a submission; everything else comes from the
@@ -57,6 +58,7 @@ class Limits:
     max_processes: int = 64
     max_file_mb: int = 64
     max_open_files: int = 256
+    cpus: float = 1.0           # cgroup cpu quota of the whole sandbox (where the host has a cgroup)
 
 
 @dataclass(frozen=True)

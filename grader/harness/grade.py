@@ -41,7 +41,7 @@ def run(args) -> int:
         return 0
     try:
         results = grade(find_homework(args.hw), submission=args.submission, public=args.public,
-                        seed=getattr(args, "seed", None))
+                        seed=getattr(args, "seed", None), force_fallback=getattr(args, "unsandboxed", False))
     except SubmissionError as err:
         results = unreadable_submission_results(str(err), time.monotonic() - started)
         write_results(out, results)
@@ -79,6 +79,9 @@ def grade(homework: Homework, submission: str | Path | None = None, public: bool
     """
     started = time.monotonic()
     seed = secrets.randbelow(2**31) if seed is None else seed
+    if not public:  # a grade never falls back to running without bwrap unless asked (--unsandboxed)
+        from grader.sandbox.launcher import SandboxSettings, sandbox_notes
+        sandbox_notes(SandboxSettings(Path(), homework.limits, force_fallback))  # raises SandboxUnavailable
     with tempfile.TemporaryDirectory(prefix="grader-") as tmp:
         tmp = Path(tmp)
         os.chmod(tmp, 0o755)  # the fallback worker runs as nobody and must reach the stage
@@ -128,12 +131,14 @@ def _run_hidden(homework: Homework, stage_dir: Path, tmp: Path, force_fallback: 
 
 
 def _run_public(homework: Homework, stage_dir: Path, force_fallback: bool):
-    from grader.sandbox.launcher import (FALLBACK_WARNING, SANDBOX_STAGE, SandboxSettings, Worker, WorkerDied,
-                                         WorkerTimeout)
+    from grader.sandbox.launcher import (SANDBOX_STAGE, SandboxSettings, Worker, WorkerDied, WorkerTimeout,
+                                         sandbox_notes)
 
-    worker = Worker(SandboxSettings(stage_dir, homework.limits, force_fallback))
+    # feedback only: without bwrap (a student's laptop) it runs unsandboxed, with a warning
+    settings = SandboxSettings(stage_dir, homework.limits, force_fallback, allow_fallback=True)
+    worker = Worker(settings)
     root = SANDBOX_STAGE if worker.sandboxed else str(stage_dir)
-    warnings = [] if worker.sandboxed else [FALLBACK_WARNING]
+    warnings = sandbox_notes(settings)
     try:
         reply = worker.request({"op": "run_public_tests", "path": f"{root}/{homework.package}/tests"},
                                timeout=homework.limits.total_timeout_s)

@@ -21,7 +21,7 @@ import pytest
 from grader.harness.client import StudentCodeError, Submission
 from grader.harness.results import clean_text
 from grader.manifest import VISIBILITIES, Limits
-from grader.sandbox.launcher import FALLBACK_WARNING, SandboxSettings, bwrap_works
+from grader.sandbox.launcher import SandboxSettings, sandbox_notes
 
 _STATE = pytest.StashKey["GraderState"]()
 
@@ -142,8 +142,8 @@ _COLLECTION_ERRORS: list[str] = []
 def pytest_sessionstart(session):
     if _STATE in session.config.stash:
         state = _state(session.config)
-        if state.submission.settings.force_fallback or not bwrap_works():
-            state.warnings.append(FALLBACK_WARNING)
+        # the fallback warning, or no cgroup; SandboxUnavailable (no bwrap, no --unsandboxed) stops the run
+        state.warnings.extend(sandbox_notes(state.submission.settings))
 
 
 # -------------------------------------------------------------------------------------------- running

@@ -28,19 +28,19 @@ import numpy as np
 
 from grader.wire import Handle, PeerClosed, WireError, read_message, write_message
 
-NOBODY = 65534
 _objects: dict[int, object] = {}
 _next_id = itertools.count(1)
 _stage_root = ""
 
 
-def main(request_fd: int, reply_fd: int, stage_root: str, drop_to_nobody: bool, shm_limit_bytes: int = 0) -> None:
+def main(request_fd: int, reply_fd: int, stage_root: str, drop_to_uid: int, shm_limit_bytes: int = 0) -> None:
+    """`drop_to_uid`: the uid (and gid) student code runs as when we start as root; 0: stay as we are."""
     global _stage_root
     _stage_root = stage_root
-    if drop_to_nobody and os.getuid() == 0:
+    if drop_to_uid and os.getuid() == 0:
         if shm_limit_bytes:
             _cap_sysv_shared_memory(shm_limit_bytes)
-        _drop_privileges()
+        _drop_privileges(int(drop_to_uid))
     # torch and BLAS use one thread: OMP_NUM_THREADS=1 is in the environment the launcher builds
     while True:
         try:
@@ -69,16 +69,16 @@ def _cap_sysv_shared_memory(limit: int) -> None:
             pass
 
 
-def _drop_privileges() -> None:
-    """Become `nobody` before any student code runs (we are root only inside a root-run sandbox)."""
+def _drop_privileges(uid: int) -> None:
+    """Become `uid` before any student code runs (we are root only inside a root-run sandbox)."""
     try:
         import ctypes
         ctypes.CDLL(None).prctl(38, 1, 0, 0, 0)  # PR_SET_NO_NEW_PRIVS: no setuid binary gives root back
     except Exception:
         pass
     os.setgroups([])
-    os.setgid(NOBODY)
-    os.setuid(NOBODY)
+    os.setgid(uid)
+    os.setuid(uid)
 
 
 # ------------------------------------------------------------------------------------------ dispatch
@@ -231,4 +231,4 @@ def _run_public_tests(path: str) -> list:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4] == "1", int(sys.argv[5]) if len(sys.argv) > 5 else 0)
+    main(int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), int(sys.argv[5]) if len(sys.argv) > 5 else 0)
