@@ -1,6 +1,7 @@
-"""Homework notebooks, generated with nbformat from one plain-Python source so they never drift.
+"""Homework notebooks, generated from one plain-Python source so they never drift.
 
-Each homework keeps its Colab/Jupyter driver as `<package>/notebook.py` in the "percent" format:
+Each homework keeps its Colab/Jupyter driver as `<package>/notebook.py` in jupytext's "percent"
+format (the cells VS Code, PyCharm and Jupyter with jupytext show), read here with jupytext:
 
     # %% [markdown]
     # # Homework 2: policy gradients       <- markdown cell: every line is a comment, "# " is removed
@@ -31,68 +32,66 @@ import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
+import jupytext
 import nbformat
 
 from grader.starter import MarkerError, Problem, parse_markers, split_lines
 
 NOTEBOOK_SOURCE = "notebook.py"
 NOTEBOOK = "notebook.ipynb"
-_CELL_MARKER = re.compile(r"# %%(?P<rest>.*)")
-_MARKDOWN_TAG = re.compile(r"\s*\[(?:markdown|md)\](?:\s.*)?")
+_CELL_MARKER = re.compile(r"# %%(\s|$)")  # "# %%x" is not a marker, for jupytext either
+# comment_magics=False: a comment such as `# %time` stays a comment instead of becoming a magic.
+_PERCENT = {"extension": ".py", "format_name": "percent", "comment_magics": False}
+_MAKE_CELL = {"code": nbformat.v4.new_code_cell, "markdown": nbformat.v4.new_markdown_cell,
+              "raw": nbformat.v4.new_raw_cell}
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
 class Cell:
-    kind: str        # "code" or "markdown"
+    kind: str        # "code", "markdown" or "raw"
     source: str
     line: int        # line of its `# %%` marker in the source file
 
 
 def split_cells(source: str, path: str = NOTEBOOK_SOURCE) -> list[Cell]:
-    """Cut a percent-format source into cells; raise MarkerError (file:line) on a malformed one."""
-    marker_rows = _cell_marker_rows(source, path)
+    """Cut a percent-format source into cells; raise MarkerError (file:line) on a malformed one.
+
+    jupytext reads the cells; the line of each marker (for error messages) comes from tokenize.
+    """
+    rows = _cell_marker_rows(source, path)
     lines = split_lines(source)
-    problems = []
-    header = lines[: marker_rows[0][0] - 1] if marker_rows else lines
-    for n, text in enumerate(header, start=1):
-        if text.strip() and not text.lstrip().startswith("#"):
-            problems.append(Problem(path, n, "code before the first '# %%' cell marker would be lost: "
-                                             "start a cell above it"))
-    cells = []
-    for i, (row, kind) in enumerate(marker_rows):
-        stop = marker_rows[i + 1][0] - 1 if i + 1 < len(marker_rows) else len(lines)
-        body = lines[row:stop]
-        if kind == "markdown":
-            text = []
-            for n, line in enumerate(body, start=row + 1):
-                if line.strip() and not line.startswith("#"):
-                    problems.append(Problem(path, n, "a markdown cell holds only '# ' comment lines"))
-                text.append(line[2:] if line.startswith("# ") else line[1:])
-            body = text
-        cells.append(Cell(kind, "\n".join(body).strip("\n"), row))
+    problems = [Problem(path, n, "code before the first '# %%' cell marker would be lost: start a cell above it")
+                for n, text in enumerate(lines[: rows[0] - 1] if rows else lines, start=1)
+                if text.strip() and not text.lstrip().startswith("#")]
+    notebook = jupytext.reads("\n".join(lines[rows[0] - 1:]) if rows else "", fmt=_PERCENT)
+    if len(notebook.cells) != len(rows):  # both skip markers inside strings: they should always agree
+        raise MarkerError([Problem(path, 1, f"jupytext reads {len(notebook.cells)} cells but there are "
+                                            f"{len(rows)} '# %%' markers at the start of a line")])
+    for i, (row, cell) in enumerate(zip(rows, notebook.cells)):
+        if cell.cell_type == "code":
+            continue
+        body = lines[row: rows[i + 1] - 1] if i + 1 < len(rows) else lines[row:]
+        problems += [Problem(path, n, f"a {cell.cell_type} cell holds only '# ' comment lines")
+                     for n, line in enumerate(body, start=row + 1) if line.strip() and not line.startswith("#")]
     if problems:
         raise MarkerError(problems)
-    return cells
+    return [Cell(cell.cell_type, cell.source.strip("\n"), row) for row, cell in zip(rows, notebook.cells)]
 
 
-def _cell_marker_rows(source: str, path: str) -> list[tuple[int, str]]:
-    """(row, kind) of every `# %%` comment at column 0, found with tokenize (never inside a string)."""
-    rows = []
+def _cell_marker_rows(source: str, path: str) -> list[int]:
+    """The row of every `# %%` comment at column 0, found with tokenize (never inside a string)."""
     try:
-        for tok in tokenize.generate_tokens(io.StringIO(source).readline):
-            if tok.type == tokenize.COMMENT and tok.start[1] == 0 and (match := _CELL_MARKER.match(tok.string)):
-                kind = "markdown" if _MARKDOWN_TAG.fullmatch(match.group("rest")) else "code"
-                rows.append((tok.start[0], kind))
+        return [tok.start[0] for tok in tokenize.generate_tokens(io.StringIO(source).readline)
+                if tok.type == tokenize.COMMENT and tok.start[1] == 0 and _CELL_MARKER.match(tok.string)]
     except (tokenize.TokenError, SyntaxError) as err:
         raise MarkerError([Problem(path, 1, f"cannot tokenize: {err}")]) from None
-    return rows
 
 
 def check_blocks_within_cells(source: str, path: str = NOTEBOOK_SOURCE) -> None:
     """A solution or prompt block may not run across a `# %%` boundary."""
     markup = parse_markers(source, path, allow_module_level=True)
-    boundaries = [row for row, _ in _cell_marker_rows(source, path)]
+    boundaries = _cell_marker_rows(source, path)
     spans = [(b.begin, b.end) for b in markup.blocks] + [(p.begin, p.end) for p in markup.prompts]
     problems = [Problem(path, row, f"cell marker inside the marker block of lines {begin}-{end}")
                 for begin, end in spans for row in boundaries if begin < row < end]
@@ -105,9 +104,8 @@ def build_notebook(source: str, path: str = NOTEBOOK_SOURCE) -> nbformat.Noteboo
     check_blocks_within_cells(source, path)
     notebook = nbformat.v4.new_notebook()
     for index, cell in enumerate(split_cells(source, path)):
-        make = nbformat.v4.new_code_cell if cell.kind == "code" else nbformat.v4.new_markdown_cell
         # fixed ids keep the generated file byte-identical from one run to the next
-        notebook.cells.append(make(cell.source, id=f"cell-{index}"))
+        notebook.cells.append(_MAKE_CELL[cell.kind](cell.source, id=f"cell-{index}"))
     notebook.metadata = {
         "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
         "language_info": {"name": "python"},
