@@ -60,3 +60,46 @@ def test_ci_runs_the_quickstart_verbatim():
     assert ci[ci.index("# QUICKSTART 1") + 1] == install
     # the test command may be wrapped to handle pytest's exit code 5, but must be run as written
     assert test in ci[ci.index("# QUICKSTART 2") + 1 :]
+
+
+# Imported modules that come with a pinned package rather than being pinned themselves.
+_PROVIDED_BY = {"pydantic_core": "pydantic", "IPython": "ipykernel"}
+
+
+def _third_party_imports() -> dict[str, Path]:
+    """Top-level modules imported by the course's packages that are neither stdlib nor in the repo."""
+    import ast
+    import sys
+
+    includes = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]["include"]
+    packages = sorted({p.rstrip("*") for p in includes})
+    found: dict[str, Path] = {}
+    for package in packages:
+        for path in sorted((ROOT / package).rglob("*.py")) if (ROOT / package).is_dir() else []:
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    names = [node.module]
+                else:
+                    continue
+                for top in (name.split(".")[0] for name in names):
+                    in_repo = top in packages or (path.parent / f"{top}.py").exists() or (path.parent / top).is_dir()
+                    if not (top in sys.stdlib_module_names or in_repo):
+                        found.setdefault(top, path.relative_to(ROOT))
+    return found
+
+
+def test_every_library_the_code_imports_is_pinned():
+    from importlib.metadata import packages_distributions
+
+    pinned = {re.sub(r"\[.*\]", "", name).replace("_", "-") for name in _pyproject_pins()}
+    distributions = packages_distributions()
+    imports = _third_party_imports()
+    assert {"pydantic", "jupytext", "yaml", "nbformat"} <= set(imports)  # the libraries config/notebooks rely on
+    unpinned = {}
+    for module, path in imports.items():
+        names = [_PROVIDED_BY[module]] if module in _PROVIDED_BY else distributions.get(module, [module])
+        if not any(name.lower().replace("_", "-") in pinned for name in names):
+            unpinned[module] = str(path)
+    assert not unpinned, f"imported but not pinned in pyproject.toml and environment.yml: {unpinned}"
