@@ -237,7 +237,8 @@ def _validator(cls: type) -> type[pydantic.BaseModel]:
     A plain dataclass takes its pydantic settings from the model around it (see pydantic issue
     10917), so these reach every nested section without touching the homework's dataclasses.
     """
-    settings = pydantic.ConfigDict(extra="forbid", coerce_numbers_to_str=True)
+    # arbitrary_types_allowed: a field of any other class takes an instance of it, checked with isinstance.
+    settings = pydantic.ConfigDict(extra="forbid", coerce_numbers_to_str=True, arbitrary_types_allowed=True)
     return pydantic.create_model(f"{cls.__name__}Values", __config__=settings, config=(cls, ...))
 
 

@@ -364,3 +364,21 @@ def test_a_field_may_state_a_range_and_the_message_names_it():
     with pytest.raises(ConfigError, match=r"^config key 'learning_rate' must be greater than 0; got -0\.1 in --set"):
         load_config(WithRange, overrides=["learning_rate=-0.1"])
     assert load_config(WithRange, overrides=["learning_rate=0.1"]).learning_rate == 0.1
+
+
+class _Schedule:
+    """A class pydantic knows nothing about, as a config field might hold."""
+
+
+@dataclass
+class WithObject:
+    schedule: _Schedule | None = None
+    seed: int = 0
+
+
+def test_a_field_of_any_class_takes_an_instance_of_it():
+    schedule = _Schedule()
+    assert config_from_dict(WithObject, {"schedule": schedule}).schedule is schedule
+    assert load_config(WithObject, overrides=["seed=1"]).schedule is None
+    with pytest.raises(ConfigError, match=r"^config key 'schedule' must be an instance of _Schedule; got 3 in"):
+        config_from_dict(WithObject, {"schedule": 3})
