@@ -134,7 +134,7 @@ def parse_config(cls: type[ConfigT], argv: Sequence[str] | None = None, descript
     args = parser.parse_args(argv)
     try:
         return load_config(cls, args.config, args.overrides)
-    except ValueError as error:  # ConfigError, or a check in the dataclass's __post_init__
+    except ValueError as error:  # ConfigError, which also carries a ValueError from __post_init__
         parser.error(str(error))
 
 
