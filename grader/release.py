@@ -450,13 +450,14 @@ def find_mentions(root: Path, release: Path) -> list[tuple[str, int, str]]:
 def _left_out_name(token: str, folder: str, release: Path, left_out: set[str]) -> str | None:
     """The left-out path `token` names, read as a path or as a dotted module; None when it names none."""
     token = token.rstrip(".-")
-    if "/" in token:
-        candidates = [p for p in (_normalize(token), _normalize(f"{folder}/{token}" if folder else token)) if p]
+    candidates = [p for p in (_normalize(token), _normalize(f"{folder}/{token}" if folder else token)) if p]
+    if "/" in token or "." in token:
         if any((release / p).exists() for p in candidates):
             return None
-        return next((token for p in candidates if _is_left_out(p, left_out)), None)
-    if token in left_out and "." in token:           # a root file: `release.yaml`
-        return token
+        if "/" in token and any(_is_left_out(p, left_out) for p in candidates):
+            return token
+        if any(p in left_out for p in candidates):   # a file by its name: `release.yaml`, `NOTES.md`
+            return token
     parts = token.split(".")
     if len(parts) < 2 or parts[-1] in FILE_SUFFIXES or not all(p.isidentifier() for p in parts):
         return None
