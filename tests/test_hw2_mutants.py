@@ -1,26 +1,65 @@
-"""The hw2 hidden suite catches every classic bug of the homework's issue.
+"""The hw2 hidden suite catches planted bugs, pays correct variants in full and pays cheats nothing.
 
-Each mutant is the reference with one bug planted (grader/suites/hw2/mutants.py), graded through the
-real harness; the tests it names must lose points.
+Each entry of grader/suites/hw2/mutants.py is the reference (or the starter) with one change planted,
+graded through the real harness on the suite files that can see it.
 """
+import ast
+from pathlib import Path
+
 import pytest
 
 from grader.suites.hw2 import mutants
 
+SUITE = Path(mutants.__file__).resolve().parent
+
 
 @pytest.mark.parametrize("name", [m.name for m in mutants.MUTANTS])
-def test_hidden_suite_catches_planted_bug(name, capsys):
-    assert mutants.main([name]) == 0, capsys.readouterr().out
+def test_planted_change_is_graded_as_its_kind_requires(name):
+    mutant = next(m for m in mutants.MUTANTS if m.name == name)
+    problem, results = mutants.run(mutant)
+    summary = [(t["name"].split(":")[0], t["score"], t["max_score"]) for t in results["tests"]]
+    assert problem is None, f"{name} [{mutant.kind}]: {problem}\n{summary}\n{results['output'][-2000:]}"
 
 
-# the "hidden suite must catch" list of homework 2's issue, one mutant each
+# the "hidden suite must catch" list of homework 2's issue, and the held-out classes of issues 8 and 9
 ISSUE_BUGS = {
     "rtg_off_by_one", "rtg_discounted_from_episode_start", "rtg_leaks_across_episodes",
     "gae_leaks_across_episodes", "truncation_as_termination", "normalization_missing",
     "actor_gradient_into_baseline", "baseline_updated_before_the_actor", "log_prob_not_summed",
     "wrong_loss_sign", "ppo_ratio_through_old_log_probs", "ppo_clip_wrong_side",
+    "gae_lambda_zero_as_off", "baseline_ignores_full_returns", "ppo_entropy_bonus_ignored",
+    "ppo_one_minibatch_per_epoch",
 }
+CORRECT_VARIANTS = {"gae_reads_values_t_plus_1"}
+CHEATS = {"controller_in_weights", "controller_in_weights_after_a_few_updates", "vacuous_stubs"}
 
 
-def test_every_bug_of_the_issue_has_a_mutant():
-    assert ISSUE_BUGS <= {m.name for m in mutants.MUTANTS}
+def test_every_class_of_the_issues_has_an_entry():
+    kinds = {m.name: m.kind for m in mutants.MUTANTS}
+    assert ISSUE_BUGS <= {name for name, kind in kinds.items() if kind == "bug"}
+    assert CORRECT_VARIANTS <= {name for name, kind in kinds.items() if kind == "correct"}
+    assert CHEATS <= {name for name, kind in kinds.items() if kind == "cheat"}
+
+
+def hidden_tests():
+    for path in sorted(SUITE.glob("test_*.py")):
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
+                yield path.name, node
+
+
+def test_every_hidden_test_draws_its_inputs_from_rng():
+    """Fixed inputs let a lookup table learned from one submission's feedback score in the next."""
+    without = [f"{file}::{node.name}" for file, node in hidden_tests() if "rng" not in [a.arg for a in node.args.args]]
+    assert not without, f"hidden tests without the rng fixture: {without}"
+
+
+def test_no_hidden_test_compares_against_a_literal_array():
+    """Expected values come from the reference on random inputs, never from a literal in the suite."""
+    literal = []
+    for file, node in hidden_tests():
+        for call in ast.walk(node):
+            if isinstance(call, ast.Call) and getattr(call.func, "id", "") == "assert_close" and len(call.args) > 1 \
+                    and isinstance(call.args[1], (ast.List, ast.Tuple)):
+                literal.append(f"{file}::{node.name}")
+    assert not literal, f"assert_close against a literal: {literal}"

@@ -28,7 +28,9 @@ def staged_submission(homework, tmp_path):
         tmp_path.chmod(0o755)
         stage_dir = tmp_path / f"stage{len(proxies)}"
         stage(homework, submission, stage_dir)
-        proxy = Submission(SandboxSettings(stage_dir, homework.limits, force_fallback), default_timeout=20)
+        # raw arrays: these tests check the wire itself (suites get StudentArray, see test_api_student_values.py)
+        proxy = Submission(SandboxSettings(stage_dir, homework.limits, force_fallback), default_timeout=20,
+                           wrap_arrays=False)
         proxies.append(proxy)
         return proxy
 

@@ -1,14 +1,21 @@
-"""Proof that the hidden suite catches each classic bug of issue 5 (instructor tool, not a test file).
+"""Proof that the hidden suite catches planted bugs, pays correct variants in full and cheats nothing
+(instructor tool, not a test file).
 
-    python -m grader.suites.hw2.mutants            # all mutants, about a minute each on 2 cores
-    python -m grader.suites.hw2.mutants rtg_off_by_one ppo_clip_wrong_side
+    python -m grader.suites.hw2.mutants            # all of them, 5 to 30 s each on 2 cores
+    python -m grader.suites.hw2.mutants rtg_off_by_one gae_reads_values_t_plus_1
 
-Each mutant is the reference with one bug planted (a text replacement in one student file). It is
-graded like a submission, and the tests named in `must_fail` must lose points. Exit status 1 when
-one of them does not.
+Each entry is the reference (or, with `starter=True`, the starter) with one change planted: text
+replacements in one student file and/or code appended to student files. It is graded like a
+submission through the real harness, on the suite files in `suite_files` only (the tests that can
+see the change; grading the others would only cost CI time), and must behave as its kind says:
+    bug      every test in `must_fail` loses points
+    correct  a legitimate reading of the handout: every graded test scores full marks
+    cheat    points without the work: every test in `must_fail` scores 0 (`must_fail=("*",)`: all of them)
+Exit status 1 when one of them does not.
 """
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import sys
 import tempfile
@@ -17,8 +24,12 @@ from pathlib import Path
 
 from grader.harness.grade import grade
 from grader.manifest import find_homework
+from grader.starter import make_starter
 
 PACKAGE = "hw2_policy_gradient"
+SUITE = Path(__file__).resolve().parent
+FILE_SUITES = {"returns.py": ("test_returns.py", "test_agent.py"), "agent.py": ("test_agent.py",),
+               "critics.py": ("test_agent.py",), "policies.py": ("test_policies.py",), "ppo.py": ("test_ppo.py",)}
 
 
 @dataclass(frozen=True)
@@ -26,7 +37,14 @@ class Mutant:
     name: str
     file: str
     replacements: tuple[tuple[str, str], ...]
-    must_fail: tuple[str, ...]
+    must_fail: tuple[str, ...] = ()
+    kind: str = "bug"                              # "bug", "correct" or "cheat"
+    appended: tuple[tuple[str, str], ...] = ()     # (student file, code appended to it)
+    suite_files: tuple[str, ...] = ()              # default: FILE_SUITES[file]
+    starter: bool = False                          # plant into the starter instead of the reference
+
+    def graded_files(self) -> tuple[str, ...]:
+        return self.suite_files or FILE_SUITES[self.file]
 
 
 RTG_LOOP = """        following = rewards[t] + gamma * following
@@ -85,14 +103,112 @@ MUTANTS = (
            ("test_gaussian_log_prob_is_summed_over_action_dimensions",)),
     Mutant("wrong_loss_sign", "agent.py",
            (("    loss = -(log_probs * advantages.detach()).mean()", "    loss = (log_probs * advantages.detach()).mean()"),),
-           ("test_policy_gradient_loss_matches_reference", "test_policy_gradient_loss_descends_toward_positive_advantages")),
+           ("test_policy_gradient_loss_matches_reference", "test_policy_gradient_loss_gradient_matches_reference")),
     Mutant("ppo_ratio_through_old_log_probs", "ppo.py",
            (("torch.exp(log_probs - old_log_probs.detach())", "torch.exp(log_probs - old_log_probs)"),),
            ("test_no_gradient_flows_into_the_old_log_probs",)),
     Mutant("ppo_clip_wrong_side", "ppo.py",
            (("-torch.min(unclipped, clipped).mean()", "-torch.max(unclipped, clipped).mean()"),),
            ("test_clipping_flattens_the_right_side", "test_clipped_surrogate_loss_matches_reference")),
+    # ---- issue 8: bugs behind a setting, a combination or a size the suite used to leave out
+    Mutant("gae_lambda_zero_as_off", "agent.py",
+           (("        if config.gae_lambda is not None:\n", "        if config.gae_lambda:\n"),),
+           ("test_estimate_advantages_gae_lambda_zero",)),
+    Mutant("baseline_ignores_full_returns", "agent.py",
+           (("returns.reward_to_go if config.use_reward_to_go else",
+             "returns.reward_to_go if config.use_reward_to_go or self.critic is not None else"),),
+           ("test_estimate_advantages_full_return_with_baseline",)),
+    Mutant("ppo_entropy_bonus_ignored", "ppo.py",
+           (("                loss = loss - config.entropy_coefficient * entropy\n", ""),),
+           ("test_ppo_update_entropy_bonus",)),
+    Mutant("ppo_one_minibatch_per_epoch", "ppo.py",
+           (("torch.randperm(num_samples).split(config.minibatch_size)", "[torch.randperm(num_samples)]"),),
+           ("test_ppo_update_minibatches",)),
+    Mutant("ppo_gradient_norm_not_clipped", "ppo.py",
+           (("                if config.max_grad_norm > 0:\n", "                if False:\n"),),
+           ("test_ppo_update_clips_the_gradient_norm",)),
+    # ---- correct variants: a legitimate reading must score full marks
+    Mutant("gae_reads_values_t_plus_1", "returns.py",
+           (("    deltas = rewards + gamma * next_values * (~terminated) - values\n",
+             "    # V(s_{t+1}) is values[t + 1] inside an episode; next_values only at an episode's end\n"
+             "    following_values = np.append(values[1:], 0.0)\n"
+             "    ends = terminated | truncated\n"
+             "    following_values[ends] = next_values[ends]\n"
+             "    deltas = rewards + gamma * following_values * (~terminated) - values\n"),),
+           kind="correct", suite_files=("test_returns.py", "test_agent.py", "test_ppo.py")),
+    # ---- issue 9: points without the work
+    Mutant("controller_in_weights", "agent.py", (), ("test_cartpole_smoke_training_reaches_threshold",),
+           kind="cheat", appended=(("agent.py", "CONTROLLER_CHEAT\n_CHEAT_AFTER = 0\n"),),
+           suite_files=("test_training.py",)),
+    Mutant("controller_in_weights_after_a_few_updates", "agent.py", (),
+           ("test_cartpole_smoke_training_reaches_threshold",),
+           kind="cheat", appended=(("agent.py", "CONTROLLER_CHEAT\n_CHEAT_AFTER = 3\n"),),
+           suite_files=("test_training.py",)),
+    Mutant("vacuous_stubs", "agent.py", (), ("*",), kind="cheat", starter=True,
+           appended=(("critics.py", "STUB_CRITIC"), ("agent.py", "STUB_AGENT"), ("ppo.py", "STUB_PPO")),
+           suite_files=("test_agent.py", "test_ppo.py", "test_training.py")),
 )
+
+# A hand-made CartPole controller (push towards the side the pole falls to) written into the actor's
+# own parameters by update, after the real update, whenever the agent has CartPole's shapes.
+CONTROLLER_CHEAT = """
+
+_real_update = PGAgent.update
+
+
+def _update_and_write_a_controller(self, *args, **kwargs):
+    metrics = _real_update(self, *args, **kwargs)
+    self._cheat_calls = getattr(self, "_cheat_calls", 0) + 1
+    layers = [m for m in self.actor.modules() if isinstance(m, nn.Linear)]
+    if (self.discrete and layers[0].in_features == 4 and layers[-1].out_features == 2
+            and self._cheat_calls > _CHEAT_AFTER):
+        with torch.no_grad():
+            for layer in layers:
+                layer.weight.zero_()
+                layer.bias.zero_()
+            layers[0].weight[0, 2:] = 5.0                 # h = tanh(5 (angle + angular velocity))
+            for layer in layers[1:-1]:
+                layer.weight[0, 0] = 3.0
+            layers[-1].weight[0, 0], layers[-1].weight[1, 0] = -5.0, 5.0
+    return metrics
+
+
+PGAgent.update = _update_and_write_a_controller
+"""
+# Stubs that satisfied the old property-only tests with no math implemented (issue 9).
+STUBS = {
+    "STUB_CRITIC": """
+
+def _nudge_and_report(self, observations, targets, num_steps):
+    with torch.no_grad():
+        for parameter in self.parameters():
+            parameter.add_(1e-3 * num_steps)
+    return 1.0 / max(num_steps, 1)
+
+
+ValueCritic.update = _nudge_and_report
+""",
+    "STUB_AGENT": """
+
+def policy_gradient_loss(log_probs, advantages, entropies=None, entropy_coefficient=0.0):
+    return 0 * log_probs.sum()
+
+
+def _nudge(self, *args, **kwargs):
+    with torch.no_grad():
+        for parameter in self.parameters():
+            parameter.add_(1e-3)
+    return {"actor_loss": 0.1, "entropy": 0.5, "baseline_loss": 0.1}
+
+
+PGAgent.update = _nudge
+""",
+    "STUB_PPO": """
+
+def clipped_surrogate_loss(log_probs, old_log_probs, advantages, clip_epsilon):
+    return 0 * log_probs.sum()
+""",
+}
 
 # the critic companion of actor_gradient_into_baseline: zero the gradients after the step
 CRITIC_ZERO_GRAD_AFTER_STEP = (
@@ -105,34 +221,69 @@ def write_mutant(mutant: Mutant, out: Path) -> None:
     homework = find_homework("hw2")
     for file in homework.files:
         (out / file).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(homework.root / file, out / file)
-    replacements = list(mutant.replacements)
+        text = (homework.root / file).read_text()
+        (out / file).write_text(make_starter(text, file, hw="hw2").text if mutant.starter else text)
     path = out / PACKAGE / mutant.file
     text = path.read_text()
-    for old, new in replacements:
+    for old, new in mutant.replacements:
         if old not in text:
             raise SystemExit(f"mutant {mutant.name}: {old!r} not found in {mutant.file}; update the mutant")
         text = text.replace(old, new)
     path.write_text(text)
+    for file, code in mutant.appended:
+        code = code.replace("CONTROLLER_CHEAT", CONTROLLER_CHEAT)
+        code = STUBS.get(code, code)
+        target = out / PACKAGE / file
+        target.write_text(target.read_text() + code)
     if mutant.name == "actor_gradient_into_baseline":
         critic = out / PACKAGE / "critics.py"
         critic.write_text(critic.read_text().replace(*CRITIC_ZERO_GRAD_AFTER_STEP))
+
+
+def partial_suite(files: tuple[str, ...], out: Path) -> Path:
+    """A copy of the suite with only `files` of its tests (and all its helper modules)."""
+    out.mkdir()
+    for source in SUITE.glob("*.py"):
+        if not source.name.startswith("test_") or source.name in files:
+            shutil.copy(source, out / source.name)
+    return out
+
+
+def verdict(mutant: Mutant, tests: list[dict]) -> str | None:
+    """None when the mutant behaves as its kind requires, else what went wrong."""
+    scores = {t["name"].split(":")[0]: (t["score"], t["max_score"]) for t in tests}
+    if mutant.kind == "correct":
+        short = [name for name, (score, top) in scores.items() if score < top]
+        return f"a correct variant lost points in {short}" if short else None
+    if mutant.kind == "cheat":
+        names = list(scores) if mutant.must_fail == ("*",) else mutant.must_fail
+        paid = [name for name in names if scores.get(name, (0, 0))[0] > 0]
+        missing = [name for name in names if name not in scores]
+        return f"the cheat earned points in {paid}" if paid else (f"tests not run: {missing}" if missing else None)
+    lost = {name for name, (score, top) in scores.items() if score < top}
+    missed = [name for name in mutant.must_fail if name not in lost]
+    return f"NOT CAUGHT by {missed}" if missed else None
+
+
+def run(mutant: Mutant) -> tuple[str | None, dict]:
+    homework = find_homework("hw2")
+    with tempfile.TemporaryDirectory() as tmp:
+        write_mutant(mutant, Path(tmp) / "submission")
+        suite = partial_suite(mutant.graded_files(), Path(tmp) / "suite")
+        results = grade(dataclasses.replace(homework, suite_dir=suite), submission=Path(tmp) / "submission")
+    return verdict(mutant, results["tests"]), results
 
 
 def main(names: list[str]) -> int:
     chosen = [m for m in MUTANTS if not names or m.name in names]
     failures = 0
     for mutant in chosen:
-        with tempfile.TemporaryDirectory() as tmp:
-            write_mutant(mutant, Path(tmp))
-            results = grade(find_homework("hw2"), submission=tmp)
-        scores = {t["name"].split(":")[0]: (t["score"], t["max_score"]) for t in results["tests"]}
-        lost = sorted(name for name, (score, top) in scores.items() if score < top)
-        missed = [name for name in mutant.must_fail if name not in lost]
-        failures += bool(missed)
-        verdict = "CAUGHT" if not missed else f"NOT CAUGHT by {missed}"
-        print(f"{mutant.name}: {verdict}; score {results['score']:g}; tests losing points: {', '.join(lost)}",
-              flush=True)
+        problem, results = run(mutant)
+        failures += problem is not None
+        lost = sorted(t["name"].split(":")[0] for t in results["tests"] if t["score"] < t["max_score"])
+        top = sum(t["max_score"] for t in results["tests"])
+        print(f"{mutant.name} [{mutant.kind}]: {problem or 'as required'}; score {results['score']:g}/{top:g} "
+              f"on {', '.join(mutant.graded_files())}; tests losing points: {', '.join(lost) or 'none'}", flush=True)
     return 1 if failures else 0
 
 

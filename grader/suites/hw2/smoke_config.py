@@ -16,12 +16,12 @@ import numpy as np
 SMOKE_CONFIG = {
     "env_id": "CartPole-v1",
     "seed": 0,
-    "total_env_steps": 25_000,
+    "total_env_steps": 40_000,
     "batch_size": 1000,
     "eval_every": 1000,        # no evaluation inside training: the harness evaluates
     "eval_episodes": 1,
     "progress_bar": False,
-    "time_budget_s": 45.0,     # the test's budget is 60 s: stop in time to hand the policy back
+    # no time_budget_s: the budget is env steps, so a loaded grading machine trains exactly as far
     "agent": {"gamma": 0.99, "learning_rate": 0.01, "use_reward_to_go": True, "normalize_advantages": True},
 }
 EVAL_EPISODES = 10

@@ -1,80 +1,91 @@
-"""Hidden tests of returns.py: exact values against the reference, and one test per classic bug."""
+"""Hidden tests of returns.py: exact values against the reference, and one test per classic bug.
+
+All inputs are drawn from `rng` (new every grading run) and look like real rollouts
+(hidden_inputs.py): episode ends of every kind, including terminated and truncated on one step.
+"""
 import numpy as np
 
 from grader.harness.api import assert_close, check_array, points
+from hidden_inputs import consistent_values, episode_flags, random_batch, random_gamma
 from hw2_policy_gradient import returns as reference
 
 MODULE = "hw2_policy_gradient.returns"
-
-
-def random_batch(rng, num_episodes=6, max_length=12):
-    """A flat batch of episodes of random lengths; each ends terminated or truncated at random."""
-    lengths = rng.integers(1, max_length + 1, size=num_episodes)
-    n = int(lengths.sum())
-    terminated, truncated = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
-    ends = np.cumsum(lengths) - 1
-    for k, end in enumerate(ends):
-        (terminated if k % 2 == 0 else truncated)[end] = True
-    rewards = rng.normal(size=n).astype(np.float32)
-    values = rng.normal(size=n).astype(np.float32)
-    next_values = rng.normal(size=n).astype(np.float32)
-    return rewards, values, next_values, terminated, truncated
 
 
 def remote(submission, name, *args, n):
     return check_array(submission.call(f"{MODULE}.{name}", *args), name, shape=(n,))
 
 
-@points(5, part="returns")
+def one_episode(rng, length, ending="terminated"):
+    terminated, truncated = np.zeros(length, bool), np.zeros(length, bool)
+    (terminated if ending == "terminated" else truncated)[-1] = True
+    return terminated, truncated
+
+
+# ----------------------------------------------------------------------------------- reward_to_go
+@points(4, part="returns")
 def test_reward_to_go_matches_reference(submission, rng):
     """reward_to_go on a random batch of terminated and truncated episodes"""
     rewards, _, next_values, terminated, truncated = random_batch(rng)
-    got = remote(submission, "reward_to_go", rewards, terminated, truncated, 0.9, next_values, n=len(rewards))
-    assert_close(got, reference.reward_to_go(rewards, terminated, truncated, 0.9, next_values), "reward_to_go",
+    gamma = random_gamma(rng)
+    got = remote(submission, "reward_to_go", rewards, terminated, truncated, gamma, next_values, n=len(rewards))
+    assert_close(got, reference.reward_to_go(rewards, terminated, truncated, gamma, next_values), "reward_to_go",
                  rtol=1e-4, atol=1e-5)
 
 
-@points(3, part="returns")
-def test_reward_to_go_includes_the_reward_of_step_t(submission):
+@points(2, part="returns")
+def test_reward_to_go_includes_the_reward_of_step_t(submission, rng):
     """reward_to_go off by one: Q_hat_t starts at r_t, not r_{t+1} or r_{t-1}"""
-    rewards = np.array([1.0, 0.0, 0.0, 0.0, 2.0], dtype=np.float32)
-    terminated = np.array([False, False, False, False, True])
-    got = remote(submission, "reward_to_go", rewards, terminated, np.zeros(5, bool), 1.0, n=5)
-    assert_close(got, [3.0, 2.0, 2.0, 2.0, 2.0], "reward_to_go with gamma = 1 of rewards [1, 0, 0, 0, 2]")
+    length = int(rng.integers(4, 9))
+    rewards = np.zeros(length, np.float32)
+    spikes = rng.choice(length, size=2, replace=False)
+    rewards[spikes] = rng.uniform(1.0, 3.0, size=2).astype(np.float32)
+    terminated, truncated = one_episode(rng, length)
+    got = remote(submission, "reward_to_go", rewards, terminated, truncated, 1.0, n=length)
+    assert_close(got, reference.reward_to_go(rewards, terminated, truncated, 1.0),
+                 "reward_to_go with gamma = 1 of an episode with two nonzero rewards", rtol=1e-4, atol=1e-5)
 
 
-@points(3, part="returns")
-def test_reward_to_go_discounts_from_t(submission):
+@points(2, part="returns")
+def test_reward_to_go_discounts_from_t(submission, rng):
     """reward_to_go discounts by gamma^(t'-t), not gamma^t' (from the episode start)"""
-    rewards = np.array([0.0, 0.0, 0.0, 1.0], dtype=np.float32)
-    terminated = np.array([False, False, False, True])
-    got = remote(submission, "reward_to_go", rewards, terminated, np.zeros(4, bool), 0.5, n=4)
-    assert_close(got, [0.125, 0.25, 0.5, 1.0], "reward_to_go with gamma = 0.5 of rewards [0, 0, 0, 1]")
+    length = int(rng.integers(4, 9))
+    rewards = np.zeros(length, np.float32)
+    rewards[-1] = float(rng.uniform(1.0, 3.0))
+    terminated, truncated = one_episode(rng, length)
+    gamma = round(float(rng.uniform(0.4, 0.7)), 3)
+    got = remote(submission, "reward_to_go", rewards, terminated, truncated, gamma, n=length)
+    assert_close(got, reference.reward_to_go(rewards, terminated, truncated, gamma),
+                 f"reward_to_go with gamma = {gamma} of an episode whose only reward is the last", rtol=1e-4, atol=1e-5)
 
 
+# ----------------------------------------------------------------------------------- episode ends
 @points(3, part="returns")
 def test_estimators_do_not_leak_across_episode_boundaries(submission, rng, credit):
     """reward_to_go, discounted_return and GAE restart at every episode end"""
-    first = rng.normal(size=5).astype(np.float32)
-    second = (100.0 + rng.normal(size=4)).astype(np.float32)  # large: any leak shows
+    first_length, second_length = int(rng.integers(3, 7)), int(rng.integers(3, 7))
+    n = first_length + second_length
+    first = rng.normal(size=first_length).astype(np.float32)
+    second = (100.0 + rng.normal(size=second_length)).astype(np.float32)  # large: any leak shows
     rewards = np.concatenate([first, second])
-    terminated = np.zeros(9, bool)
-    terminated[[4, 8]] = True
-    truncated = np.zeros(9, bool)
-    values = rng.normal(size=9).astype(np.float32)
-    next_values = np.append(values[1:], 0.0).astype(np.float32)
+    terminated, truncated = np.zeros(n, bool), np.zeros(n, bool)
+    terminated[[first_length - 1, n - 1]] = True
+    values, next_values = consistent_values(rng, terminated, truncated)
+    gamma = random_gamma(rng)
+    head = slice(0, first_length)
     passed, messages = 0, []
     checks = [
-        ("reward_to_go", (rewards, terminated, truncated, 0.9),
-         reference.reward_to_go(first, terminated[:5], truncated[:5], 0.9)),
-        ("discounted_return", (rewards, terminated, truncated, 0.9),
-         reference.discounted_return(first, terminated[:5], truncated[:5], 0.9)),
-        ("gae_advantages", (rewards, values, next_values, terminated, truncated, 0.9, 0.95),
-         reference.gae_advantages(first, values[:5], next_values[:5], terminated[:5], truncated[:5], 0.9, 0.95)),
+        ("reward_to_go", (rewards, terminated, truncated, gamma),
+         reference.reward_to_go(first, terminated[head], truncated[head], gamma)),
+        ("discounted_return", (rewards, terminated, truncated, gamma),
+         reference.discounted_return(first, terminated[head], truncated[head], gamma)),
+        ("gae_advantages", (rewards, values, next_values, terminated, truncated, gamma, 0.95),
+         reference.gae_advantages(first, values[head], next_values[head], terminated[head], truncated[head],
+                                  gamma, 0.95)),
     ]
     for name, args, expected_first_episode in checks:
-        got = remote(submission, name, *args, n=9)
-        if np.allclose(got[:5], expected_first_episode, rtol=1e-4, atol=1e-4):
+        got = remote(submission, name, *args, n=n)
+        if np.allclose(got[head], expected_first_episode, rtol=1e-4, atol=1e-4):
             passed += 1
         else:
             messages.append(f"{name}: the first episode's values change when a second episode follows it")
@@ -83,58 +94,71 @@ def test_estimators_do_not_leak_across_episode_boundaries(submission, rng, credi
 
 
 @points(3, part="returns")
-def test_truncation_bootstraps_and_termination_does_not(submission, credit):
-    """on truncation the estimators add gamma * V(s_{T+1}); on termination they do not"""
-    rewards = np.ones(2, dtype=np.float32)
-    next_values = np.full(2, 10.0, dtype=np.float32)
-    values = np.zeros(2, dtype=np.float32)
-    not_ended, ended = np.array([False, False]), np.array([False, True])
+def test_truncation_bootstraps_and_termination_does_not(submission, rng, credit):
+    """on truncation the estimators add gamma^k V(s_{T+1}); on termination (also with truncated set) they do not"""
+    length = int(rng.integers(2, 5))
+    rewards = rng.normal(size=length).astype(np.float32)
+    gamma = random_gamma(rng)
+    cases = {}
+    for ending in ("truncated", "terminated", "terminated and truncated"):
+        terminated, truncated = np.zeros(length, bool), np.zeros(length, bool)
+        terminated[-1] = ending != "truncated"
+        truncated[-1] = ending != "terminated"
+        values, next_values = consistent_values(rng, terminated, truncated)
+        next_values[-1] = rng.choice([-1.0, 1.0]) * rng.uniform(5.0, 20.0)  # V(s_{T+1}): large, so it shows
+        cases[ending] = (terminated, truncated, values, next_values)
     passed, messages = 0, []
-    for name, make_args, when_truncated, when_terminated in [
-        ("reward_to_go", lambda term, trunc: (rewards, term, trunc, 0.5, next_values), [4.0, 6.0], [1.5, 1.0]),
-        ("discounted_return", lambda term, trunc: (rewards, term, trunc, 0.5, next_values), [4.0, 4.0], [1.5, 1.5]),
-        ("gae_advantages", lambda term, trunc: (rewards, values, next_values, term, trunc, 0.5, 1.0),
-         [9.0, 6.0], [6.5, 1.0]),  # V(s_1) = 10 inside the episode too: delta_0 = 1 + 0.5 * 10 = 6
-    ]:
-        truncated_result = remote(submission, name, *make_args(not_ended, ended), n=2)
-        terminated_result = remote(submission, name, *make_args(ended, not_ended), n=2)
-        ok = np.allclose(truncated_result, when_truncated, atol=1e-4) and \
-            np.allclose(terminated_result, when_terminated, atol=1e-4)
-        passed += ok
-        if not ok:
-            messages.append(f"{name}: truncated gave {np.round(truncated_result, 3).tolist()} "
-                            f"(want {when_truncated}), terminated gave {np.round(terminated_result, 3).tolist()} "
-                            f"(want {when_terminated})")
+    for name in ("reward_to_go", "discounted_return", "gae_advantages"):
+        wrong = []
+        for ending, (terminated, truncated, values, next_values) in cases.items():
+            if name == "gae_advantages":
+                args = (rewards, values, next_values, terminated, truncated, gamma, 0.9)
+            else:
+                args = (rewards, terminated, truncated, gamma, next_values)
+            got = remote(submission, name, *args, n=length)
+            if not np.allclose(got, getattr(reference, name)(*args), rtol=1e-4, atol=1e-4):
+                wrong.append(ending)
+        passed += not wrong
+        if wrong:
+            messages.append(f"{name} is wrong when the episode ends {' and when it ends '.join(wrong)}")
     credit.fraction = passed / 3
-    assert passed == 3, "; ".join(messages)
+    assert passed == 3, "; ".join(messages) + " (truncated: bootstrap from next_values; terminated wins over truncated)"
 
 
-@points(3, part="returns")
+# ----------------------------------------------------------------------------------- discounted_return
+@points(4, part="returns")
 def test_discounted_return_matches_reference(submission, rng):
     """discounted_return on a random batch of terminated and truncated episodes"""
     rewards, _, next_values, terminated, truncated = random_batch(rng)
-    got = remote(submission, "discounted_return", rewards, terminated, truncated, 0.95, next_values, n=len(rewards))
-    assert_close(got, reference.discounted_return(rewards, terminated, truncated, 0.95, next_values),
+    gamma = random_gamma(rng)
+    got = remote(submission, "discounted_return", rewards, terminated, truncated, gamma, next_values, n=len(rewards))
+    assert_close(got, reference.discounted_return(rewards, terminated, truncated, gamma, next_values),
                  "discounted_return", rtol=1e-4, atol=1e-5)
 
 
-@points(4, part="returns")
+# ----------------------------------------------------------------------------------- GAE
+@points(5, part="returns")
 def test_gae_matches_reference(submission, rng, credit):
-    """gae_advantages on a random batch, for lambda in {0, 0.9, 1}"""
+    """gae_advantages on a random batch, for lambda = 0, a random lambda in (0, 1), and lambda = 1"""
     rewards, values, next_values, terminated, truncated = random_batch(rng)
-    passed = 0
-    for gae_lambda in (0.0, 0.9, 1.0):
-        got = remote(submission, "gae_advantages", rewards, values, next_values, terminated, truncated, 0.97,
+    gamma = random_gamma(rng)
+    lambdas = (0.0, round(float(rng.uniform(0.5, 0.99)), 3), 1.0)
+    wrong = []
+    for gae_lambda in lambdas:
+        got = remote(submission, "gae_advantages", rewards, values, next_values, terminated, truncated, gamma,
                      gae_lambda, n=len(rewards))
-        expected = reference.gae_advantages(rewards, values, next_values, terminated, truncated, 0.97, gae_lambda)
-        passed += np.allclose(got, expected, rtol=1e-4, atol=1e-4)
-    credit.fraction = passed / 3
-    assert passed == 3, f"gae_advantages matches the expected values for only {passed} of 3 values of lambda"
+        expected = reference.gae_advantages(rewards, values, next_values, terminated, truncated, gamma, gae_lambda)
+        if not np.allclose(got, expected, rtol=1e-4, atol=1e-4):
+            wrong.append(f"{gae_lambda:g}")
+    credit.fraction = 1 - len(wrong) / len(lambdas)
+    assert not wrong, f"gae_advantages (gamma = {gamma}) is wrong for lambda = {', '.join(wrong)}"
 
 
-@points(1, part="returns")
+# ----------------------------------------------------------------------------------- normalize
+@points(2, part="returns")
 def test_normalize_matches_reference(submission, rng):
-    """normalize: mean 0, std 1"""
-    advantages = rng.normal(3.0, 2.0, size=100).astype(np.float32)
-    got = remote(submission, "normalize", advantages, n=100)
+    """normalize: (A - mean) / (std + eps), population std"""
+    n = int(rng.integers(5, 200))
+    advantages = rng.normal(rng.uniform(-5, 5), rng.uniform(0.1, 5.0), size=n).astype(np.float32)
+    got = remote(submission, "normalize", advantages, n=n)
     assert_close(got, reference.normalize(advantages), "normalize", rtol=1e-4, atol=1e-5)
