@@ -1,4 +1,5 @@
 # Source of notebook.ipynb: edit this file, then run `python -m grader.notebooks hw2`.
+# (TA header: the lines above the first cell reach neither notebook nor student edition.)
 
 # %% [markdown]
 # # Homework 2: policy gradients
