@@ -82,7 +82,8 @@ def reward_to_go(
     next_values = _next_values_or_zeros(next_values, len(rewards))
     # BEGIN PROMPT
     # Hint: walk the batch backwards with a running sum; at the last step of an episode restart it
-    # from 0 (terminated) or from next_values[t] (truncated) before adding r_t.
+    # from 0 (terminated, whatever truncated says) or from next_values[t] (truncated only) before
+    # adding r_t.
     # END PROMPT
     # BEGIN SOLUTION (README 2.2)
     returns = np.zeros_like(rewards)
