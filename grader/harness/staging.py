@@ -13,32 +13,54 @@ without following symlinks. A file the submission lacks becomes a module that fa
 a message, never the reference solution.
 
 Everything else is the *student edition* of the instructor's files, because the worker can read all
-of /course: the files the release would ship (`grader.release.source_files`, minus release.yaml's
-exclusions, so no runs/ with trained reference weights, no build litter), with solution markers in
-any other file stubbed as the release does, and no notebooks (they may hold solution outputs).
+of /course:
+- only files git tracks when the instructor tree is a git checkout (`git ls-files`), so editor
+  backups (`returns.py~`, `agent.py.orig`), patch leftovers and scratch files next to the reference
+  never reach it; outside git (an installed copy, a Gradescope bundle) a walk of the tree that drops
+  build litter and such backups;
+- minus release.yaml's exclusions (no runs/ with trained reference weights), notebooks (they may
+  hold solution outputs) and Markdown (documentation, with instructor-only blocks: the worker runs
+  code, it needs none);
+- with solution markers in any other file stubbed as the release does.
+Then the whole stage, in every file type, is scanned with the release's leak check (solution lines
+of the homework's reference, leftover markers): a hit refuses to grade (`SolutionInStage`, an
+error for the instructor that names the files, never their text).
 The instructor's versions of the manifest files are staged only when grading the reference.
 """
 from __future__ import annotations
 
+import io
 import os
+import re
 import shutil
 import stat
+import subprocess
+import sys
+import tokenize
 import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
 
 from grader.manifest import REPO_ROOT, Homework
-from grader.release import is_excluded, load_exclusions, source_files
-from grader.starter import has_markers, make_starter
+from grader.release import LEFTOVER_MARKER, LITTER_DIRS, LITTER_SUFFIXES, MIN_SECRET_CHARS, is_excluded, \
+    load_exclusions, secret_lines
+from grader.starter import MarkerError, has_markers, make_starter, strip_comments
 
 MAX_FILE_BYTES = 5 * 2**20
 MAX_ZIP_BYTES = 200 * 2**20
 MAX_ZIP_ENTRIES = 5000
 WORKER_FILES = ("grader/__init__.py", "grader/wire.py", "grader/sandbox/__init__.py", "grader/sandbox/worker.py")
+NOT_STAGED_SUFFIXES = (".ipynb", ".md")
+# editor backups, merge and patch leftovers, swap files: dropped when the tree is not a git checkout
+BACKUP_NAME = re.compile(r".*~|.*\.(?:orig|rej|bak|backup|old|swp|swo|tmp)|\.#.*|#.*#", re.IGNORECASE)
 
 
 class SubmissionError(ValueError):
     """The submission cannot be read safely (bad zip entry, symlink, oversized file)."""
+
+
+class SolutionInStage(RuntimeError):
+    """The stage holds solution text outside the graded files: the instructor tree must be fixed."""
 
 
 def stage(homework: Homework, submission: Path | None, dest: Path, public_tests: bool = False) -> list[str]:
@@ -58,8 +80,102 @@ def stage(homework: Homework, submission: Path | None, dest: Path, public_tests:
                 shutil.copyfile(homework.root / name, dest / name)
     else:
         notes = _overlay(homework, Path(submission), dest)
+    check_no_solution(homework, dest)
     _make_world_readable(dest)
     return notes
+
+
+def instructor_files(root: Path, top: str) -> list[str]:
+    """The files under `root/top` that may be staged (POSIX, relative to root, sorted): tracked
+    files in a git checkout, else a walk without litter and editor backups (see the module docstring)."""
+    tracked = _git_list(root, top, "--cached")
+    if tracked is None:
+        listed = []
+        for folder, dirs, names in os.walk(root / top):
+            dirs[:] = [d for d in dirs if d not in LITTER_DIRS]
+            base = Path(folder).relative_to(root)
+            listed += [(base / name).as_posix() for name in names if not BACKUP_NAME.fullmatch(name)]
+    else:
+        listed = tracked
+        untracked = [rel for rel in _git_list(root, top, "--others", "--exclude-standard") or []
+                     if not any(p in LITTER_DIRS or p.endswith(LITTER_SUFFIXES) for p in rel.split("/"))]
+        if untracked:  # for the instructor's terminal, never the student's results
+            shown = ", ".join(untracked[:5]) + (f" and {len(untracked) - 5} more" if len(untracked) > 5 else "")
+            print(f"staging: {len(untracked)} untracked file(s) under {top}/ are not staged (git add them if the "
+                  f"worker needs them): {shown}", file=sys.stderr)
+    files = []
+    for rel in listed:
+        if any(p in LITTER_DIRS or p.endswith(LITTER_SUFFIXES) for p in rel.split("/")):
+            continue
+        path = root / rel
+        if path.is_file() and not path.is_symlink():
+            files.append(rel)
+    return sorted(set(files))
+
+
+def _git_list(root: Path, top: str, *options: str) -> list[str] | None:
+    """`git ls-files` of `root/top` (paths relative to root), or None when root is not in a git checkout."""
+    try:
+        inside = subprocess.run(["git", "-C", str(root), "rev-parse", "--is-inside-work-tree"],
+                                capture_output=True, text=True, timeout=60)
+        if inside.returncode != 0 or inside.stdout.strip() != "true":
+            return None
+        out = subprocess.run(["git", "-C", str(root), "ls-files", "-z", *options, "--", top],
+                             capture_output=True, check=True, timeout=60).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return [name for name in out.decode("utf-8", "surrogateescape").split("\0") if name]
+
+
+def check_no_solution(homework: Homework, stage_dir: Path) -> None:
+    """Refuse a stage holding solution text outside the graded files (the student's, or the reference
+    when grading it): the release's leak check (distinctive solution lines of the homework's reference,
+    leftover markers) on every other staged file, text or binary."""
+    graded = set(homework.files)
+    secrets = secret_lines(homework.root, homework.package)
+    found: dict[str, list[int]] = {}
+    for path in sorted(p for p in stage_dir.rglob("*") if p.is_file()):
+        rel = path.relative_to(stage_dir).as_posix()
+        if rel not in graded:
+            rows = _solution_rows(rel, path.read_bytes(), secrets)
+            if rows is not None:
+                found[rel] = rows
+    if found:  # which files and lines, never the text itself (the output may reach a student)
+        where = "; ".join(rel + (f" line {', '.join(map(str, rows[:5]))}{' ...' if len(rows) > 5 else ''}" if rows else "")
+                          for rel, rows in sorted(found.items()))
+        raise SolutionInStage(
+            f"refusing to grade: staged instructor files hold solution text ({where}). Remove those files "
+            "from the instructor tree (or stub them), or list them in release.yaml's exclude.")
+
+
+def _solution_rows(rel: str, data: bytes, secrets: set[str]) -> list[int] | None:
+    """Rows of `data` with a solution line or a leftover marker ([] for a hit in a binary file), or None."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:  # binary: look for the solution lines anywhere in its bytes
+        squeezed = re.sub(rb"\s+", b"", data).decode("latin-1")
+        return [] if any(secret in squeezed for secret in secrets) else None
+    lines = text.splitlines()
+    if rel.endswith(".py"):
+        try:
+            lines = strip_comments(text)  # as the release's leak check: code, not comments
+        except (MarkerError, SyntaxError, ValueError):
+            pass
+    rows = [row for row, line in enumerate(lines, start=1)
+            if len(squeezed := re.sub(r"\s+", "", line)) >= MIN_SECRET_CHARS and any(s in squeezed for s in secrets)]
+    if has_markers(text):
+        comments = _comment_rows(text) if rel.endswith(".py") else None
+        rows += [row for row, line in enumerate(text.splitlines(), start=1)
+                 if LEFTOVER_MARKER.match(line) and (comments is None or row in comments)]
+    return sorted(set(rows)) or None
+
+
+def _comment_rows(source: str) -> set[int] | None:
+    """Rows holding a comment token (a docstring may talk about markers), or None if it does not tokenize."""
+    try:
+        return {t.start[0] for t in tokenize.generate_tokens(io.StringIO(source).readline) if t.type == tokenize.COMMENT}
+    except (tokenize.TokenError, SyntaxError):
+        return None
 
 
 def _copy_student_edition(root: Path, top: str, dest: Path, hw: str, skip: tuple[str, ...]) -> None:
@@ -67,8 +183,8 @@ def _copy_student_edition(root: Path, top: str, dest: Path, hw: str, skip: tuple
 
     `skip` names files, or folders ending in "/", that are not copied."""
     patterns = load_exclusions(root)
-    for rel in source_files(root):
-        if not rel.startswith(top + "/") or is_excluded(rel, patterns) or rel.endswith(".ipynb"):
+    for rel in instructor_files(root, top):
+        if not rel.startswith(top + "/") or is_excluded(rel, patterns) or rel.endswith(NOT_STAGED_SUFFIXES):
             continue
         if rel in skip or any(s.endswith("/") and rel.startswith(s) for s in skip):
             continue

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from grader.harness.grade import run
+from grader.sandbox import cgroups
 from grader.sandbox.launcher import bwrap_works
 
 HERE = Path(__file__).resolve().parent
@@ -31,18 +32,26 @@ REPORTED = {
     "network": "reached: []",
     "grader_env_detection": "graded: False",
     "hostile_values": "returned a value that cannot be graded",
+    "kernel_keyring": "keyring: []",
+    "nested_user_namespace": "userns: []",
+    "pty_pool": "ptys: []",
+    "memfd_in_flight": "memory limit exceeded",
 }
 DAEMON_MARKER = "attack-daemon-marker-7f3a"
 # Without bubblewrap these would really damage the machine running the tests (rewrite the grader,
 # fill the disk, fork-bomb as root): the fallback is not a sandbox, so they only run inside one.
-NEEDS_SANDBOX = {"write_grader_files", "fork_bomb_and_daemon", "resource_bombs"}
+NEEDS_SANDBOX = {"write_grader_files", "fork_bomb_and_daemon", "resource_bombs", "kernel_keyring",
+                 "nested_user_namespace", "pty_pool"}
+# memory that only a cgroup counts: without one (not root) the attack would really hold it
+NEEDS_CGROUP = {"memfd_in_flight"}
 # files an attack might try to rewrite (others in grader/ are being edited by other work in progress)
 GUARDED = (REPO / "grader" / "harness", REPO / "grader" / "sandbox", REPO / "grader" / "wire.py",
            REPO / "grader" / "manifest.py", FIXTURE)
 
 
 def grade_cli(submission, out: Path) -> dict:
-    args = argparse.Namespace(hw=str(FIXTURE / "fixhw"), submission=str(submission), out=str(out), public=False)
+    args = argparse.Namespace(hw=str(FIXTURE / "fixhw"), submission=str(submission), out=str(out), public=False,
+                              unsandboxed=not bwrap_works())  # without bwrap: the fallback, chosen explicitly
     assert run(args) in (0, 2)
     return strict_json(out.read_text())  # always written, always valid JSON
 
@@ -86,6 +95,8 @@ def processes_with(marker: str) -> list[int]:
 def test_attack_scores_no_more_than_the_starter(attack, tmp_path, monkeypatch):
     if attack in NEEDS_SANDBOX and not bwrap_works():
         pytest.skip("bubblewrap is not usable here; this attack would harm the host")
+    if attack in NEEDS_CGROUP and cgroups.support() is not None:
+        pytest.skip(f"no per-worker cgroup here ({cgroups.support()}): only a memory cgroup stops this attack")
     # variables an attack could use to tell it is graded, or steal
     monkeypatch.setenv("GRADESCOPE", "1")
     monkeypatch.setenv("CI", "true")

@@ -159,3 +159,42 @@ def test_a_corrupt_zip_is_refused_with_a_message(tmp_path):
     archive.write_bytes(bytes(data))
     with pytest.raises(SubmissionError, match="could not be extracted"):
         extract_zip(archive, tmp_path / "out")
+
+
+def _instructor_tree(homework, tmp_path):
+    import shutil
+    from grader.manifest import find_homework
+    shutil.copytree(homework.package_dir, tmp_path / "root" / "fixhw")
+    return find_homework(str(tmp_path / "root" / "fixhw")), tmp_path / "root" / "fixhw"
+
+
+def test_solution_lines_in_a_binary_file_refuse_to_grade(homework, tmp_path):
+    from grader.harness.staging import SolutionInStage
+    instructor, package = _instructor_tree(homework, tmp_path)
+    line = "return np.argmax(observations @ self.weights, axis=1).astype(np.int64)"
+    (package / "cache.bin").write_bytes(b"\x80\x04\xff\x00" + line.encode() + b"\x00\xfe")
+    with pytest.raises(SolutionInStage, match=r"fixhw/cache\.bin\)") as info:
+        stage(instructor, homework.root / "starter", tmp_path / "s")
+    assert "argmax" not in str(info.value)
+
+
+def test_markers_in_docstrings_and_the_graded_files_are_not_leaks(homework, tmp_path):
+    """Docs may talk about markers; the graded files are the student's (or the reference itself)."""
+    instructor, package = _instructor_tree(homework, tmp_path)
+    (package / "about.py").write_text('"""Solutions sit between\n# BEGIN SOLUTION\nand # END SOLUTION lines."""\n')
+    sub = tmp_path / "sub" / "fixhw"
+    sub.mkdir(parents=True)
+    (sub / "functions.py").write_text((package / "functions.py").read_text())  # the student kept the markers
+    stage(instructor, tmp_path / "sub", tmp_path / "s")
+    stage(instructor, None, tmp_path / "ref")
+
+
+def test_only_tracked_files_are_staged_from_a_git_checkout(homework, tmp_path):
+    import subprocess
+    instructor, package = _instructor_tree(homework, tmp_path)
+    root = package.parent
+    for command in (["init", "-q"], ["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "c"]):
+        subprocess.run(["git", *command], cwd=root, check=True, capture_output=True)
+    (package / "scratch.py").write_text("x = 1\n")  # untracked: an instructor's scratch file
+    stage(instructor, homework.root / "starter", tmp_path / "s")
+    assert (tmp_path / "s/fixhw/policy.py").is_file() and not (tmp_path / "s/fixhw/scratch.py").exists()
