@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import resource
 import secrets
 import signal
 import subprocess
@@ -29,6 +30,25 @@ from grader.manifest import REPO_ROOT, Homework, find_homework
 HARNESS_INI = Path(__file__).with_name("pytest.ini")
 MAX_PUBLIC_REPORTS = 500
 PUBLIC_NOTE = "Public tests ran with your code inside the sandbox: feedback, not your grade."
+# The harness's own memory beyond what the worker may use. Measured: grading the hw2 reference, the
+# harness peaks at about 320 MB of data (VmData); a slip in a suite (a student array broadcast to
+# (n, n)) must be a MemoryError in one test, never a machine that runs out of memory.
+HARNESS_BASE_MB = 1024
+
+
+def harness_memory_mb(limits) -> int:
+    """Data-segment cap of the harness subprocess: the worker's memory limit plus HARNESS_BASE_MB."""
+    return int(limits.memory_mb) + HARNESS_BASE_MB
+
+
+def _cap_memory(megabytes: int):
+    """preexec_fn: RLIMIT_DATA counts the private writable memory numpy and torch allocate, but not
+    the address space libraries reserve (which RLIMIT_AS would, e.g. CUDA's)."""
+    def cap():
+        hard = resource.getrlimit(resource.RLIMIT_DATA)[1]
+        limit = megabytes * 2**20 if hard == resource.RLIM_INFINITY else min(megabytes * 2**20, hard)
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+    return cap
 
 
 def run(args) -> int:
@@ -53,7 +73,7 @@ def run(args) -> int:
         print(results["output"], file=sys.stderr)
         return 2
     write_results(out, results)
-    print(format_table(results))
+    print(format_table(results, public=args.public))
     if results["output"].strip():
         print("\n" + results["output"].strip())
     print(f"\nresults written to {out}")
@@ -103,7 +123,7 @@ def _run_hidden(homework: Homework, stage_dir: Path, tmp: Path, force_fallback: 
     config_path.write_text(json.dumps({
         "stage": str(stage_dir), "results": str(results_path), "parts": homework.parts,
         "limits": dataclasses.asdict(homework.limits), "force_fallback": force_fallback,
-        "input_seed": seed}))
+        "input_seed": seed, "harness_memory_mb": harness_memory_mb(homework.limits)}))
     suite = str(homework.suite_dir)
     command = [sys.executable, "-P", "-m", "pytest", suite, "-c", str(HARNESS_INI), "--rootdir", suite,
                "--confcutdir", suite, "-p", "grader.harness.plugin", "--grader-config", str(config_path)]
@@ -111,7 +131,7 @@ def _run_hidden(homework: Homework, stage_dir: Path, tmp: Path, force_fallback: 
     env.update(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", PYTHONDONTWRITEBYTECODE="1",
                PYTHONPATH=os.pathsep.join(dict.fromkeys([str(REPO_ROOT), str(homework.root)])))
     process = subprocess.Popen(command, cwd=tmp, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               start_new_session=True)
+                               start_new_session=True, preexec_fn=_cap_memory(harness_memory_mb(homework.limits)))
     warnings = []
     try:
         log, _ = process.communicate(timeout=homework.limits.total_timeout_s + 60)

@@ -10,7 +10,9 @@ import json
 import math
 import os
 import re
+import shutil
 import tempfile
+import textwrap
 from pathlib import Path
 
 TEST_KEYS = ("name", "score", "max_score", "status", "output", "visibility")
@@ -61,22 +63,62 @@ def write_results(path: Path, results: dict) -> None:
     os.replace(tmp, path)
 
 
-def format_table(results: dict, width: int = 110) -> str:
-    """One line per test: points, status and the first line of the message."""
+def format_table(results: dict, public: bool = False, width: int | None = None) -> str:
+    """One row per test: its whole name, points (with `public`: only the status) and the first line
+    of its message. A long name wraps inside its column; a message too long for the rest of the row
+    goes, whole (up to a few lines), on indented lines below it."""
+    width = width or max(110, shutil.get_terminal_size((110, 24)).columns)
     tests = results["tests"]
-    name_width = min(max([len(_short_name(t)) for t in tests] + [4]), 44)
-    lines = [f"{'test':<{name_width}}  {'points':>11}  {'status':<6}  message", "-" * width]
-    for t in tests:
-        name = _short_name(t)[:name_width]
-        message = (t["output"].strip().splitlines() or [""])[0]
-        room = max(width - name_width - 25, 20)
-        message = message if len(message) <= room else message[: room - 3] + "..."
-        lines.append(f"{name:<{name_width}}  {t['score']:>5g}/{t['max_score']:<5g}  {t['status']:<6}  {message}")
-    total = sum(t["max_score"] for t in tests)
-    lines += ["-" * width, f"{'total':<{name_width}}  {results['score']:>5g}/{total:<5g}"]
+    names = [_short_name(t) for t in tests]
+    name_width = min(max([len(n) for n in names] + [4]), MAX_NAME_WIDTH)
+    points_header = "" if public else f"{'points':^13}  "
+    lines = [f"{'test':<{name_width}}  {points_header}status  message", "-" * width]
+    for name, t in zip(names, tests):
+        points = "" if public else f"{t['score']:>6g}/{t['max_score']:<6g}  "
+        row = f"{points}{t['status']:<6}  "
+        message = _first_line(t["output"])
+        room = width - name_width - 2 - len(row)
+        name_lines = _wrap_name(name, name_width)
+        lines.append(f"{name_lines[0]:<{name_width}}  {row}{message if len(message) <= room else ''}".rstrip())
+        lines += name_lines[1:]
+        if len(message) > room:
+            wrapped = textwrap.wrap(message, width - 4, break_on_hyphens=False, max_lines=MAX_MESSAGE_LINES,
+                                    placeholder=" ...")
+            lines += ["    " + part for part in wrapped]
+    lines.append("-" * width)
+    if public:
+        passed = sum(t["status"] == "passed" for t in tests)
+        lines.append(f"{passed} of {len(tests)} public tests passed (feedback only: this is not a score)")
+    else:
+        total = sum(t["max_score"] for t in tests)
+        lines.append(f"{'total':<{name_width}}  {results['score']:>6g}/{total:<6g}")
     return "\n".join(lines)
+
+
+MAX_NAME_WIDTH = 60
+MAX_MESSAGE_LINES = 4
+PRINTED_MARKER = "--- your code printed ---"
 
 
 def _short_name(test: dict) -> str:
     """"test_x: what it checks" -> "test_x" (the description stays in results.json)."""
     return test["name"].split(": ")[0]
+
+
+def _first_line(output: str) -> str:
+    """The first line of a test's message; what the student's code printed is not its message."""
+    message = output.split(PRINTED_MARKER, 1)[0].strip()
+    return message.splitlines()[0] if message else ""
+
+
+def _wrap_name(name: str, width: int) -> list[str]:
+    """A test name in lines of at most `width` characters, cut after `_`, `::`, `[`, `-`, `/` or a
+    space where possible (test names have no spaces)."""
+    lines, line = [], ""
+    for token in re.findall(r"[^ _:\[\]/-]*[ _:\[\]/-]*", name):
+        if line and len(line) + len(token) > width:
+            lines, line = lines + [line], ""
+        while len(token) > width:  # a token longer than a whole line: cut it
+            lines, token = lines + [token[:width]], token[width:]
+        line += token
+    return lines + [line] if line or not lines else lines

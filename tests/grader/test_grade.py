@@ -1,17 +1,21 @@
 """End to end: `python -m grader grade` on the fixture homework, through the real worker."""
 import argparse
+import dataclasses
 import json
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from grader.harness import grade as grade_module
 from grader.harness.grade import grade
-from grader.manifest import find_homework
+from grader.harness.plugin import TimeBudget
+from grader.harness.results import PRINTED_MARKER
+from grader.manifest import Limits, find_homework
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE = REPO / "tests" / "fixture_hw"
@@ -239,3 +243,149 @@ def test_each_run_draws_new_hidden_inputs_and_a_seed_reproduces_them(tmp_path):
     proc = run_cli("--seed", seeds[0], out=out)
     assert proc.returncode == 0 and f"seed {seeds[0]} (reproduce with --seed {seeds[0]})" in proc.stdout
     assert json.loads(out.read_text())["score"] == 10
+
+
+# ------------------------------------------------------------------------------------ time budgets
+HANG_SUITE = '''
+import numpy as np
+from grader.harness.api import check_array, points, time_limit
+
+RAN = []
+
+
+@points(1, part="policy")
+@time_limit(20)
+def test_long_runs_after_every_quick_test(submission):
+    RAN.append("long")
+    assert RAN == ["a", "b", "c", "long"], f"run order {RAN}"
+    check_array(submission.call("fixhw.functions.reward_to_go", np.ones(3), 0.5), "reward_to_go", shape=(3,))
+
+
+@points(2, part="functions")
+def test_a_hangs(submission):
+    RAN.append("a")
+    submission.call("fixhw.functions.discounted_return", [1.0], 0.5)
+
+
+@points(2, part="functions")
+def test_b_hangs_again(submission):
+    RAN.append("b")
+    submission.call("fixhw.functions.discounted_return", [1.0], 0.5)
+
+
+@points(2, part="functions")
+def test_c_other_functions_still_score(submission):
+    RAN.append("c")
+    got = check_array(submission.call("fixhw.functions.normalize", np.arange(4.0)), "normalize", shape=(4,))
+    assert abs(got.mean()) < 1e-6, "normalize"
+'''
+HANGING_FUNCTIONS = '''
+import numpy as np
+
+def discounted_return(rewards, gamma):
+    print("computing the return...")
+    while True:
+        pass
+
+def reward_to_go(rewards, gamma):
+    print("reward_to_go here")
+    return np.ones(len(rewards), np.float32)
+
+def normalize(values):
+    return (values - values.mean()) / (values.std() + 1e-8)
+'''
+
+
+def test_a_hang_costs_one_time_limit_and_later_tests_still_run_and_score(tmp_path):
+    """The test with the longer time limit runs last; a callable that hung once gets a short leash
+    (a quarter of the 4 s default here) on later calls; what the hanging code printed is shown."""
+    homework = make_homework(tmp_path / "hw", HANG_SUITE, parts="{functions: 6, policy: 1}")
+    homework = dataclasses.replace(homework, limits=dataclasses.replace(homework.limits, test_timeout_s=4))
+    (tmp_path / "sub" / "fixhw").mkdir(parents=True)
+    (tmp_path / "sub" / "fixhw" / "functions.py").write_text(HANGING_FUNCTIONS)
+    results = grade(homework, tmp_path / "sub")
+    long, first, second, other = results["tests"]  # the suite's order, not the run order
+    assert long["status"] == "passed" and other["status"] == "passed", results
+    assert long["output"].startswith(f"passed\n{PRINTED_MARKER}\nreward_to_go here"), long["output"]
+    assert first["output"].startswith("discounted_return did not finish within 4 s"), first["output"]
+    assert f"{PRINTED_MARKER}\ncomputing the return..." in first["output"]
+    assert second["output"].startswith("discounted_return did not finish within 1 s (it already ran out of time")
+    assert results["score"] == 3 and results["execution_time"] < 4 + 1 + 15
+
+
+class FakeItem:
+    def __init__(self, nodeid, time_limit=None):
+        self.nodeid, self.time_limit = nodeid, time_limit
+
+    def get_closest_marker(self, name):
+        return SimpleNamespace(args=(self.time_limit,)) if self.time_limit and name == "time_limit" else None
+
+
+def test_time_budget_keeps_a_reserve_for_every_later_test():
+    budget = TimeBudget(Limits(test_timeout_s=60, total_timeout_s=300), start=0.0)
+    items = [FakeItem("training", time_limit=100)] + [FakeItem(f"quick{i}") for i in range(20)]
+    assert budget.schedule(items) == []
+    assert [item.nodeid for item in items] == [f"quick{i}" for i in range(20)] + ["training"]
+    # 19 quick tests (5 s each) and the training (100 s) keep 195 s: the first test may use its 60 s
+    assert budget.seconds_for(items[0], now=0.0) == 60
+    # a hang used 100 s: the next test gets only the slack, 300 - 100 - (18 * 5 + 100) = 10 s
+    assert budget.seconds_for(items[1], now=100.0) == pytest.approx(10)
+    # when the slack is gone, each quick test still gets its own 5 s, and the training its 100 s
+    assert budget.seconds_for(items[2], now=200.0) == 5
+    assert budget.seconds_for(items[-1], now=200.0) == 100
+    assert budget.seconds_for(items[-1], now=150.0) == 100  # never more than its own limit
+
+
+def test_time_budget_warns_when_the_reserves_do_not_fit():
+    items = [FakeItem("training", time_limit=100), FakeItem("a"), FakeItem("b"), FakeItem("c")]
+    assert TimeBudget(Limits(test_timeout_s=60, total_timeout_s=115), start=0.0).schedule(items) == []
+    warnings = TimeBudget(Limits(test_timeout_s=60, total_timeout_s=110), start=0.0).schedule(items)
+    assert len(warnings) == 1 and "add up to 115 s, more than total_timeout_s (110 s)" in warnings[0]
+
+
+# ---------------------------------------------------------------------- memory and student messages
+MEMORY_SUITE = '''
+import resource
+
+import numpy as np
+from grader.harness.api import points
+
+
+@points(1, part="functions")
+def test_the_harness_memory_is_capped():
+    assert resource.getrlimit(resource.RLIMIT_DATA) == ((1024 + 1024) * 2**20,) * 2, "not capped"
+
+
+@points(2, part="functions")
+def test_a_slip_that_asks_for_too_much_memory(submission):
+    submission.call("fixhw.functions.reward_to_go", np.ones(3), 0.5)
+    np.empty(3 * 2**30, dtype=np.uint8)  # e.g. a student's (n, 1) broadcast against (n,): never touched
+
+
+@points(3, part="functions")
+def test_an_array_where_a_number_is_expected(submission):
+    assert float(submission.call("fixhw.functions.discounted_return", [1.0, 2.0], 0.5)) == 2.0, "wrong return"
+
+
+@points(4, part="policy")
+def test_grading_goes_on(submission):
+    assert submission.call("numpy.add", 2, 3) == 5
+'''
+
+
+def test_harness_memory_is_capped_and_running_out_is_a_failed_test_with_a_clear_message(tmp_path):
+    """A suite slip that allocates past the harness's cap (the worker's memory_mb + HARNESS_BASE_MB)
+    fails that test only; a student array where the suite expects a number says so."""
+    homework = make_homework(tmp_path / "hw", MEMORY_SUITE)
+    assert homework.limits.memory_mb == 1024 and grade_module.HARNESS_BASE_MB == 1024
+    (tmp_path / "sub" / "fixhw").mkdir(parents=True)
+    (tmp_path / "sub" / "fixhw" / "functions.py").write_text(
+        "import numpy as np\n\ndef reward_to_go(r, g):\n    return np.ones((len(r), 1))\n\n"
+        "def discounted_return(r, g):\n    return np.asarray(r) * 1.0\n")
+    results = grade(homework, tmp_path / "sub")
+    capped, memory, number, goes_on = results["tests"]
+    assert capped["status"] == "passed", capped["output"]
+    assert memory["status"] == "failed" and memory["output"].startswith(
+        "checking your result needed more memory than the grader allows (2048 MB)"), memory["output"]
+    assert number["output"].startswith("your code returned an array of shape (2,) where this test expects"), number
+    assert goes_on["status"] == "passed" and results["score"] == 5
