@@ -1,6 +1,6 @@
-"""Homework 2 learning targets: every experiment of the handout over 3 seeds, as a results table.
+"""Homework 2 learning targets: every experiment of the handout over several seeds, as a results table.
 
-    python -m benchmarks.hw2_targets                      # everything (a few hours on 2 cores)
+    python -m benchmarks.hw2_targets --jobs 2             # everything (about 3 hours of runs on 2 cores)
     python -m benchmarks.hw2_targets --only cartpole      # one group (or any part of a config name)
     python -m benchmarks.hw2_targets --jobs 2 --out runs/hw2_targets
     python -m benchmarks.hw2_targets --table-only         # print the table of what has finished
@@ -9,10 +9,24 @@ Each run is `python -m hw2_policy_gradient.run --config CONFIG --set seed=S` in 
 one torch thread, logging under OUT/<config>/seed<S>/. A run that finished leaves result.json
 there and is skipped next time, so a killed benchmark continues where it stopped.
 
+Seeds: 5 for the groups whose lesson is a comparison (CartPole, HalfCheetah with and without a
+baseline, the LunarLander lambdas), 3 for the others; `--seeds` replaces them.
+
+A sweep is the same script with `--set KEY=VALUE` (applied to every run, after the config file) and
+its own `--out`: e.g. `--only halfcheetah --set agent.baseline_gradient_steps=50 --out
+runs/hw2_sweep/hc_bgs50`. The overrides are written to OUT/overrides.json, and a later invocation
+with other overrides on the same OUT is refused, so one table never mixes settings.
+
 The table: experiment, env steps, mean and std over seeds of the final eval return (the last
-evaluation of each run), the target, wall-clock minutes per run (mean over seeds). Targets are
-checked on the group's best setting where the handout says "best" (CartPole, LunarLander).
-The learning curves (mean +- std over seeds) go to hw2_policy_gradient/figures/<group>.png.
+evaluation of each run) and of the eval return averaged over all evaluations of the run (the area
+under the learning curve: it rewards learning early, and one unlucky last evaluation moves it
+little), the target, minutes per run (mean over seeds) and the command of one run. Minutes are
+the run's own CPU time, which is what it takes on a free core, and in brackets the wall-clock
+time, which grows when other work shares the cores.
+Targets are checked on the group's best setting where the handout says "best". Each lesson the
+handout draws from a group ("A beats B") is checked on both numbers and printed as holds / FAILS.
+The learning curves (mean +- std over seeds) go to hw2_policy_gradient/figures/<group>.png
+(OUT/figures/ when --set is given, so a sweep never overwrites the reference figures).
 """
 from __future__ import annotations
 
@@ -24,7 +38,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -32,29 +46,45 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG_DIR = ROOT / "hw2_policy_gradient" / "configs"
 FIGURE_DIR = ROOT / "hw2_policy_gradient" / "figures"
-SEEDS = (0, 1, 2)
+FEW_SEEDS = (0, 1, 2)
+COMPARISON_SEEDS = (0, 1, 2, 3, 4)
 
 
 @dataclass(frozen=True)
 class Group:
-    """Experiments compared in one plot; the target applies to `target_config` or to the best one."""
+    """Experiments compared in one plot.
+
+    target applies to `target_config`, or (None) to the group's best config; `claims` are the
+    handout's lessons, pairs (better, worse) of configs of the group.
+    """
 
     name: str
     configs: tuple[str, ...]
-    target: float
+    target: float | None
     target_text: str
-    target_config: str | None = None  # None: the best config of the group must reach the target
+    target_config: str | None = None
+    seeds: tuple[int, ...] = FEW_SEEDS
+    claims: tuple[tuple[str, str], ...] = ()
+
+
+def _cartpole(batch: int) -> Group:
+    c = {v: f"cartpole_b{batch}_{v}" for v in ("plain", "rtg", "norm", "rtg_norm")}
+    return Group(f"cartpole_b{batch}", tuple(c.values()), 450.0, "best >= 450 within 100k steps",
+                 seeds=COMPARISON_SEEDS,
+                 claims=((c["rtg"], c["plain"]), (c["norm"], c["plain"]), (c["rtg_norm"], c["rtg"])))
 
 
 GROUPS = (
-    Group("cartpole", tuple(f"cartpole_b{b}_{v}" for b in (1000, 4000) for v in ("plain", "rtg", "norm", "rtg_norm")),
-          450.0, "best >= 450 within 100k steps"),
+    _cartpole(1000),
+    _cartpole(4000),
     Group("inverted_pendulum", ("inverted_pendulum_baseline",), 950.0, ">= 950 within 150k steps",
           "inverted_pendulum_baseline"),
     Group("halfcheetah", ("halfcheetah_baseline", "halfcheetah_no_baseline"), 300.0,
-          "baseline >= 300 after 100 iterations", "halfcheetah_baseline"),
+          "baseline >= 300 after 100 iterations", "halfcheetah_baseline", seeds=COMPARISON_SEEDS,
+          claims=(("halfcheetah_baseline", "halfcheetah_no_baseline"),)),
     Group("lunarlander", tuple(f"lunarlander_lambda{lam}" for lam in ("0", "0.95", "0.98", "0.99", "1")),
-          180.0, "best lambda >= 180 (600k steps)"),
+          180.0, "best lambda >= 180 (600k steps)", seeds=COMPARISON_SEEDS,
+          claims=tuple(("lunarlander_lambda0.98", f"lunarlander_lambda{lam}") for lam in ("0", "1"))),
     Group("ppo", ("halfcheetah_ppo",), 1400.0, ">= 1400 within 1M steps", "halfcheetah_ppo"),
 )
 
@@ -68,7 +98,13 @@ def read_result(out: Path, config: str, seed: int) -> dict | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
-def run_one(out: Path, config: str, seed: int) -> dict:
+def run_command(config: str, seed: int | str, overrides=()) -> list[str]:
+    """The student's command for one run (paths relative to the repository root)."""
+    return ["python", "-m", "hw2_policy_gradient.run", "--config", f"hw2_policy_gradient/configs/{config}.yaml",
+            "--set", f"seed={seed}", *overrides]
+
+
+def run_one(out: Path, config: str, seed: int, overrides=()) -> dict:
     """Train one (config, seed) in a subprocess, unless result.json says it already finished."""
     done = read_result(out, config, seed)
     if done is not None:
@@ -76,100 +112,174 @@ def run_one(out: Path, config: str, seed: int) -> dict:
     log_root = run_dir_of(out, config, seed)
     log_root.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "DEEPRL_PROGRESS": "0", "DEEPRL_TORCH_THREADS": "1", "OMP_NUM_THREADS": "1"}
-    command = [sys.executable, "-m", "hw2_policy_gradient.run", "--config", str(CONFIG_DIR / f"{config}.yaml"),
-               "--set", f"seed={seed}", f"log_root={log_root}"]
+    command = [sys.executable, *run_command(config, seed, overrides)[1:], f"log_root={log_root}"]
     start = time.perf_counter()
     with (log_root / "stdout.log").open("w") as log:
-        completed = subprocess.run(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(process.pid, 0)  # this child's own CPU time, whatever runs beside it
+        process.returncode = os.waitstatus_to_exitcode(status)
     minutes = (time.perf_counter() - start) / 60
-    if completed.returncode != 0:
-        raise RuntimeError(f"{config} seed {seed} failed (exit {completed.returncode}): see {log_root / 'stdout.log'}")
-    (metrics_path,) = log_root.glob("hw2/*/metrics.csv")
-    with metrics_path.open() as file:
+    if process.returncode != 0:
+        raise RuntimeError(f"{config} seed {seed} failed (exit {process.returncode}): see {log_root / 'stdout.log'}")
+    metrics_paths = sorted(log_root.glob("hw2/*/metrics.csv"))
+    with metrics_paths[-1].open() as file:  # the newest, should a killed run have left an older one
         rows = list(csv.DictReader(file))
-    evaluated = [row for row in rows if row.get("eval_return")]
+    evaluated = [float(row["eval_return"]) for row in rows if row.get("eval_return")]
     result = {
         "config": config,
         "seed": seed,
+        "overrides": list(overrides),
         "env_steps": int(rows[-1]["env_steps"]),
-        "final_eval_return": float(evaluated[-1]["eval_return"]),
+        "final_eval_return": evaluated[-1],
+        "average_eval_return": float(np.mean(evaluated)),
         "wall_minutes": minutes,
-        "run_dir": str(metrics_path.parent),
+        "cpu_minutes": (usage.ru_utime + usage.ru_stime) / 60,
+        "run_dir": str(metrics_paths[-1].parent),
     }
     (log_root / "result.json").write_text(json.dumps(result, indent=2))
     print(f"finished {config} seed {seed}: eval_return {result['final_eval_return']:.1f} "
-          f"in {minutes:.1f} min", flush=True)
+          f"(average {result['average_eval_return']:.1f}) in {minutes:.1f} min ({result['cpu_minutes']:.1f} CPU)",
+          flush=True)
     return result
 
 
-def summarize(out: Path, groups, seeds) -> list[str]:
-    """The markdown results table of every finished run, and a line per group on its target."""
-    lines = ["| experiment | env steps | final eval return (mean +- std) | seeds | target | minutes per run |",
-             "|---|---|---|---|---|---|"]
+def _average_eval_return(result: dict) -> float:
+    """The eval return averaged over the run (result.json files of older runs lack it: read metrics.csv)."""
+    if "average_eval_return" not in result:
+        with (Path(result["run_dir"]) / "metrics.csv").open() as file:
+            result["average_eval_return"] = float(np.mean(
+                [float(row["eval_return"]) for row in csv.DictReader(file) if row.get("eval_return")]))
+    return result["average_eval_return"]
+
+
+def _minutes(results: list[dict]) -> str:
+    """CPU minutes (what one free core takes) and, in brackets, wall minutes, both means over seeds."""
+    wall = f"{np.mean([r['wall_minutes'] for r in results]):.1f}"
+    if any("cpu_minutes" not in r for r in results):
+        return f"- ({wall})"
+    return f"{np.mean([r['cpu_minutes'] for r in results]):.1f} ({wall})"
+
+
+def _stats(values) -> str:
+    return f"{np.mean(values):.1f} ± {np.std(values):.1f}"
+
+
+def summarize(out: Path, groups, seeds_override=None, overrides=()) -> list[str]:
+    """The markdown results table of every finished run, then a line per target and per lesson."""
+    lines = ["| experiment | env steps | final eval return | eval return averaged over training | seeds "
+             "| target | minutes per run: CPU (wall) | command (S = seed) |",
+             "|---|---|---|---|---|---|---|---|"]
     verdicts = []
     for group in groups:
-        means = {}
+        finals, averages = {}, {}
         for config in group.configs:
+            seeds = seeds_override or group.seeds
             results = [r for r in (read_result(out, config, s) for s in seeds) if r is not None]
+            command = " ".join(run_command(config, "S", overrides))
             if not results:
-                lines.append(f"| {config} | - | not run | 0 | {group.target_text} | - |")
+                lines.append(f"| {config} | - | not run | - | 0 | {group.target_text} | - | `{command}` |")
                 continue
-            returns = np.array([r["final_eval_return"] for r in results])
-            means[config] = returns.mean()
+            finals[config] = [r["final_eval_return"] for r in results]
+            averages[config] = [_average_eval_return(r) for r in results]
             lines.append(
-                f"| {config} | {int(np.mean([r['env_steps'] for r in results]))} | "
-                f"{returns.mean():.1f} +- {returns.std():.1f} | {len(results)} | {group.target_text} | "
-                f"{np.mean([r['wall_minutes'] for r in results]):.1f} |"
+                f"| {config} | {int(np.mean([r['env_steps'] for r in results]))} | {_stats(finals[config])} | "
+                f"{_stats(averages[config])} | {len(results)} | {group.target_text} | "
+                f"{_minutes(results)} | `{command}` |"
             )
-        if means:
+        if finals and group.target is not None:
+            means = {config: np.mean(values) for config, values in finals.items()}
             judged = group.target_config if group.target_config in means else max(means, key=means.get)
             reached = "reached" if means[judged] >= group.target else "MISSED"
-            verdicts.append(f"{group.name}: {judged} {means[judged]:.1f} vs target {group.target_text}: {reached}")
+            verdicts.append(f"- target {group.name}: {judged} {means[judged]:.1f} vs {group.target_text}: {reached}")
+        for better, worse in group.claims:
+            if better in finals and worse in finals:
+                final_ok = np.mean(finals[better]) > np.mean(finals[worse])
+                average_ok = np.mean(averages[better]) > np.mean(averages[worse])
+                verdict = "holds" if final_ok and average_ok else "FAILS"
+                verdicts.append(
+                    f"- lesson {better} > {worse}: {verdict} (final {np.mean(finals[better]):.1f} vs "
+                    f"{np.mean(finals[worse]):.1f}, averaged {np.mean(averages[better]):.1f} vs "
+                    f"{np.mean(averages[worse]):.1f})")
     return lines + [""] + verdicts
 
 
-def plot_groups(out: Path, groups) -> None:
+def plot_groups(out: Path, groups, figure_dir: Path, seeds_override=None) -> None:
     from common.plotting import plot_runs
 
     for group in groups:
-        run_dirs = [Path(r["run_dir"]) for config in group.configs for s in SEEDS
+        run_dirs = [Path(r["run_dir"]) for config in group.configs for s in (seeds_override or group.seeds)
                     if (r := read_result(out, config, s)) is not None]
         if run_dirs:
-            FIGURE_DIR.mkdir(parents=True, exist_ok=True)
-            plot_runs(run_dirs, x="env_steps", y="eval_return", out=FIGURE_DIR / f"{group.name}.png", title=group.name)
+            figure_dir.mkdir(parents=True, exist_ok=True)
+            plot_runs(run_dirs, x="env_steps", y="eval_return", out=figure_dir / f"{group.name}.png", title=group.name)
+
+
+def _matches(part: str, config: str) -> bool:
+    """A config name matches itself only (lunarlander_lambda0 is not lunarlander_lambda0.95); other text, any config holding it."""
+    all_configs = {c for g in GROUPS for c in g.configs}
+    return part == config if part in all_configs else part in config
+
+
+def select_groups(only: list[str]) -> list[Group]:
+    """The groups named in `only`, or cut down to the configs that one of its parts matches."""
+    if not only:
+        return list(GROUPS)
+    selected = []
+    for group in GROUPS:
+        if group.name in only or any(group.name.startswith(part) for part in only):
+            selected.append(group)
+        elif configs := tuple(c for c in group.configs if any(_matches(part, c) for part in only)):
+            selected.append(replace(group, configs=configs,
+                                    claims=tuple(p for p in group.claims if set(p) <= set(configs))))
+    return selected
+
+
+def check_overrides(out: Path, overrides: list[str], table_only: bool) -> list[str]:
+    """The overrides this OUT was run with; refuses other ones (one table, one setting)."""
+    path = out / "overrides.json"
+    if path.exists():
+        recorded = json.loads(path.read_text())
+        if table_only or recorded == overrides:
+            return recorded
+        raise SystemExit(f"{out} holds runs made with --set {' '.join(recorded) or '(none)'}; "
+                         f"use another --out for --set {' '.join(overrides) or '(none)'}")
+    if not table_only:
+        out.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(overrides))
+    return overrides
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", action="append", default=[],
-                        help="a group name or part of a config name (repeatable); default: all")
+                        help="a group name (cartpole: both batch sizes) or part of a config name (repeatable); "
+                             "default: all")
     parser.add_argument("--out", default="runs/hw2_targets", help="where runs and result.json files go")
-    parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
+    parser.add_argument("--seeds", type=int, nargs="+", default=None,
+                        help="seeds of every group (default: 5 where the lesson is a comparison, else 3)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a config value in every run (a sweep; use its own --out)")
     parser.add_argument("--jobs", type=int, default=1, help="runs at the same time (one core each)")
     parser.add_argument("--table-only", action="store_true",
                         help="run nothing: print the table and draw the figures of the finished runs")
     args = parser.parse_args(argv)
     out = Path(args.out).resolve()
+    overrides = check_overrides(out, args.overrides, args.table_only)
+    figure_dir = out / "figures" if overrides else FIGURE_DIR
+    groups = select_groups(args.only)
 
-    groups = [g for g in GROUPS if not args.only or g.name in args.only
-              or any(part in c for part in args.only for c in g.configs)]
-    if args.only:  # keep only the matching configs inside a group named by part of a config name
-        groups = [g if g.name in args.only else
-                  Group(g.name, tuple(c for c in g.configs if any(p in c for p in args.only)), g.target,
-                        g.target_text, g.target_config)
-                  for g in groups]
     if not args.table_only:
-        jobs = [(config, seed) for g in groups for config in g.configs for seed in args.seeds]
+        jobs = [(config, seed) for g in groups for seed in (args.seeds or g.seeds) for config in g.configs]
         with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-            futures = [pool.submit(run_one, out, config, seed) for config, seed in jobs]
+            futures = [pool.submit(run_one, out, config, seed, overrides) for config, seed in jobs]
             for future in futures:
                 try:
                     future.result()
                 except RuntimeError as error:
                     print(error, file=sys.stderr, flush=True)
-    plot_groups(out, groups)
+    plot_groups(out, groups, figure_dir, args.seeds)
     print(f"python -m benchmarks.hw2_targets {' '.join(argv if argv is not None else sys.argv[1:])}")
-    print("\n".join(summarize(out, groups, args.seeds)))
+    print("\n".join(summarize(out, groups, args.seeds, overrides)))
     return 0
 
 
