@@ -214,15 +214,17 @@ def plan_release(root: Path, homeworks: list[str] | None = None, skip: Path | No
         try:
             if rel.endswith(".py"):
                 text = _starter_py(path, rel, hw, report)
-                if _is_notebook_source(rel):
-                    text = drop_notebook_header(text if text is not None else read_source(path))
+                if _is_notebook_source(rel):  # the notebook leaves the header out; the .py drops it here
+                    text = text if text is not None else read_source(path)
                     target = rel[: -len(NOTEBOOK_SOURCE)] + NOTEBOOK
                     plan.append((target, notebook_text(text, rel), None))
                     report.notebooks.append(target)
+                    text = drop_notebook_header(text)
                 plan.append((rel, text, path))
             elif rel.endswith(".md"):
-                text = strip_instructor_blocks(read_source(path), rel)
-                plan.append((rel, None if text == read_source(path) else text, path))
+                source = read_source(path)
+                text = strip_instructor_blocks(source, rel)
+                plan.append((rel, None if text == source else text, path))
             elif rel.endswith(".ipynb"):
                 if rel.endswith(NOTEBOOK) and rel[: -len(NOTEBOOK)] + NOTEBOOK_SOURCE in files \
                         and _is_notebook_source(rel[: -len(NOTEBOOK)] + NOTEBOOK_SOURCE):
@@ -490,8 +492,8 @@ def _is_left_out(path: str, left_out: set[str]) -> bool:
 
 def _leftover_marker_rows(rel: str, text: str) -> list[int]:
     if rel.endswith(".md"):
-        return [row for row, line in enumerate(text.splitlines(), start=1)
-                if line.strip() in (INSTRUCTOR_BEGIN, INSTRUCTOR_END) or INSTRUCTOR_LIKE.search(line)]
+        return [row for row, line in enumerate(text.splitlines(), start=1) if LEFTOVER_MARKER.match(line)
+                or line.strip() in (INSTRUCTOR_BEGIN, INSTRUCTOR_END) or INSTRUCTOR_LIKE.search(line)]
     if not has_markers(text):
         return []
     if rel.endswith(".py"):  # real comments only: a docstring may talk about markers

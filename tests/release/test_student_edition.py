@@ -72,8 +72,9 @@ def test_unpaired_instructor_marker_fails_the_release_with_file_and_line(toy_roo
 def test_leftover_instructor_marker_in_a_release_is_a_leak(toy_root: Path, tmp_path: Path):
     out = tmp_path / "out"
     build_release(toy_root, out)
-    (out / "hw0_toy" / "README.md").write_text(f"a\n{INSTRUCTOR_END}\n")
-    assert release.find_leaks(toy_root, "hw0_toy", out) == ["hw0_toy/README.md:2: marker left in the release"]
+    (out / "hw0_toy" / "README.md").write_text(f"a\n{INSTRUCTOR_END}\n# BEGIN SOLUTION\n")
+    assert release.find_leaks(toy_root, "hw0_toy", out) == ["hw0_toy/README.md:2: marker left in the release",
+                                                          "hw0_toy/README.md:3: marker left in the release"]
 
 
 # ---------------------------------------------------------------- the student README
