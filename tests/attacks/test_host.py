@@ -207,3 +207,27 @@ def test_cgroups_are_used_where_the_host_allows_and_removed_after(tmp_path):
     finally:
         worker.kill()
     assert not any(d.exists() for d in directories)
+
+
+def test_without_a_cgroup_the_output_says_so_and_todays_limits_remain(tmp_path, monkeypatch):
+    """Not root, or /sys/fs/cgroup read-only: one line in the output, and the rlimits still hold."""
+    from grader.harness.client import StudentCodeError, Submission
+    from grader.harness.staging import stage
+    monkeypatch.setattr(cgroups, "support", lambda: "the grader is not root")
+    settings_kind = {"force_fallback": not launcher.bwrap_works()}
+    notes = launcher.sandbox_notes(launcher.SandboxSettings(tmp_path, **settings_kind))
+    assert launcher.NO_CGROUP_NOTE.format(reason="the grader is not root") in notes
+    homework = find_homework(str(FIXTURE / "fixhw"))
+    tmp_path.chmod(0o755)
+    (tmp_path / "sub" / "fixhw").mkdir(parents=True)
+    (tmp_path / "sub" / "fixhw" / "functions.py").write_text(
+        "import numpy as np\ndef discounted_return(r, g):\n    return float(np.ones(10**10).sum())\n")
+    stage(homework, tmp_path / "sub", tmp_path / "stage")
+    submission = Submission(launcher.SandboxSettings(tmp_path / "stage", homework.limits, **settings_kind),
+                            default_timeout=20)
+    try:
+        with pytest.raises(StudentCodeError, match="ran out of memory"):  # RLIMIT_AS
+            submission.call("fixhw.functions.discounted_return", [1.0], 0.9)
+        assert submission._worker is None or submission._worker.cgroup is None
+    finally:
+        submission.discard()
