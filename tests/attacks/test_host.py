@@ -121,6 +121,7 @@ _held = []
 
 def hold_threads():
     """Start sleeping threads until the limits refuse one; keep them."""
+    threading.stack_size(256 * 1024)  # small stacks: the process limit, not the address space, stops it
     stop = threading.Event()
     try:
         while len(_held) < 500:
@@ -203,6 +204,16 @@ def test_cgroups_are_used_where_the_host_allows_and_removed_after(tmp_path):
     try:
         assert worker.cgroup is not None and worker.process.pid in worker.cgroup.pids()
         directories = list(worker.cgroup.dirs.values())
+        limits, dirs = homework.limits, worker.cgroup.dirs
+        expected = {  # file -> value the sandbox's limits imply (v1 names, or v2)
+            ("memory", "memory.limit_in_bytes"): str(limits.memory_mb * 2**20),
+            ("pids", "pids.max"): str(limits.max_processes + 4),
+            ("cpu", "cpu.cfs_quota_us"): str(int(limits.cpus * cgroups.CPU_PERIOD_US)),
+        } if worker.cgroup.version == 1 else {
+            ("", "memory.max"): str(limits.memory_mb * 2**20), ("", "pids.max"): str(limits.max_processes + 4)}
+        for (controller, name), value in expected.items():
+            if controller in dirs:
+                assert (dirs[controller] / name).read_text().strip() == value, name
         assert all(d.is_dir() for d in directories)
     finally:
         worker.kill()
