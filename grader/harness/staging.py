@@ -141,8 +141,8 @@ def check_no_solution(homework: Homework, stage_dir: Path) -> None:
             if rows is not None:
                 found[rel] = rows
     if found:  # which files and lines, never the text itself (the output may reach a student)
-        where = "; ".join(rel + (f" line {', '.join(map(str, rows[:5]))}{' ...' if len(rows) > 5 else ''}" if rows else "")
-                          for rel, rows in sorted(found.items()))
+        where = "; ".join(rel + (f" line {', '.join(map(str, rows[:5]))}" + (" ..." if len(rows) > 5 else "")
+                                 if rows else "") for rel, rows in sorted(found.items()))
         raise SolutionInStage(
             f"refusing to grade: staged instructor files hold solution text ({where}). Remove those files "
             "from the instructor tree (or stub them), or list them in release.yaml's exclude.")
@@ -173,7 +173,8 @@ def _solution_rows(rel: str, data: bytes, secrets: set[str]) -> list[int] | None
 def _comment_rows(source: str) -> set[int] | None:
     """Rows holding a comment token (a docstring may talk about markers), or None if it does not tokenize."""
     try:
-        return {t.start[0] for t in tokenize.generate_tokens(io.StringIO(source).readline) if t.type == tokenize.COMMENT}
+        tokens = tokenize.generate_tokens(io.StringIO(source).readline)
+        return {t.start[0] for t in tokens if t.type == tokenize.COMMENT}
     except (tokenize.TokenError, SyntaxError):
         return None
 
