@@ -6,7 +6,7 @@ from grader.harness.api import assert_close, check_array, points
 from hw2_policy_gradient.policies import CategoricalPolicy, GaussianPolicy
 
 MODULE = "hw2_policy_gradient.policies"
-OBS_DIM, NUM_ACTIONS, ACT_DIM, BATCH = 5, 4, 3, 32
+OBS_DIM, NUM_ACTIONS, ACT_DIM = 5, 4, 3
 
 
 def twin_policies(submission, kind, rng):
@@ -33,10 +33,11 @@ def tensor(submission, array):
 def test_categorical_log_prob_matches_reference(submission, rng):
     """CategoricalPolicy.log_prob"""
     local, student = twin_policies(submission, "categorical", rng)
-    obs = rng.normal(size=(BATCH, OBS_DIM)).astype(np.float32)
-    actions = rng.integers(0, NUM_ACTIONS, size=BATCH)
+    batch = int(rng.integers(8, 64))
+    obs = rng.normal(size=(batch, OBS_DIM)).astype(np.float32)
+    actions = rng.integers(0, NUM_ACTIONS, size=batch)
     got = check_array(student.log_prob(tensor(submission, obs), tensor(submission, actions)), "log_prob",
-                      shape=(BATCH,))
+                      shape=(batch,))
     expected = local.log_prob(torch.as_tensor(obs), torch.as_tensor(actions)).detach().numpy()
     assert_close(got, expected, "CategoricalPolicy.log_prob", rtol=1e-4, atol=1e-5)
 
@@ -45,8 +46,9 @@ def test_categorical_log_prob_matches_reference(submission, rng):
 def test_categorical_entropy_matches_reference(submission, rng):
     """CategoricalPolicy.entropy"""
     local, student = twin_policies(submission, "categorical", rng)
-    obs = rng.normal(size=(BATCH, OBS_DIM)).astype(np.float32)
-    got = check_array(student.entropy(tensor(submission, obs)), "entropy", shape=(BATCH,))
+    batch = int(rng.integers(8, 64))
+    obs = rng.normal(size=(batch, OBS_DIM)).astype(np.float32)
+    got = check_array(student.entropy(tensor(submission, obs)), "entropy", shape=(batch,))
     assert_close(got, local.entropy(torch.as_tensor(obs)).detach().numpy(), "CategoricalPolicy.entropy",
                  rtol=1e-4, atol=1e-5)
 
@@ -55,10 +57,11 @@ def test_categorical_entropy_matches_reference(submission, rng):
 def test_gaussian_log_prob_is_summed_over_action_dimensions(submission, rng):
     """GaussianPolicy.log_prob: one number per sample, the sum over the action dimensions"""
     local, student = twin_policies(submission, "gaussian", rng)
-    obs = rng.normal(size=(BATCH, OBS_DIM)).astype(np.float32)
-    actions = rng.normal(size=(BATCH, ACT_DIM)).astype(np.float32)
+    batch = int(rng.integers(8, 64))
+    obs = rng.normal(size=(batch, OBS_DIM)).astype(np.float32)
+    actions = rng.normal(size=(batch, ACT_DIM)).astype(np.float32)
     got = check_array(student.log_prob(tensor(submission, obs), tensor(submission, actions)),
-                      "GaussianPolicy.log_prob", shape=(BATCH,))
+                      "GaussianPolicy.log_prob", shape=(batch,))
     expected = local.log_prob(torch.as_tensor(obs), torch.as_tensor(actions)).detach().numpy()
     assert_close(got, expected, "GaussianPolicy.log_prob", rtol=1e-4, atol=1e-4)
 
@@ -67,7 +70,8 @@ def test_gaussian_log_prob_is_summed_over_action_dimensions(submission, rng):
 def test_gaussian_entropy_matches_reference(submission, rng):
     """GaussianPolicy.entropy: summed over the action dimensions"""
     local, student = twin_policies(submission, "gaussian", rng)
-    obs = rng.normal(size=(BATCH, OBS_DIM)).astype(np.float32)
-    got = check_array(student.entropy(tensor(submission, obs)), "GaussianPolicy.entropy", shape=(BATCH,))
+    batch = int(rng.integers(8, 64))
+    obs = rng.normal(size=(batch, OBS_DIM)).astype(np.float32)
+    got = check_array(student.entropy(tensor(submission, obs)), "GaussianPolicy.entropy", shape=(batch,))
     assert_close(got, local.entropy(torch.as_tensor(obs)).detach().numpy(), "GaussianPolicy.entropy",
                  rtol=1e-4, atol=1e-4)
