@@ -65,6 +65,7 @@ class Group:
     target_config: str | None = None
     seeds: tuple[int, ...] = FEW_SEEDS
     claims: tuple[tuple[str, str], ...] = ()
+    curves: tuple[str, ...] = ("eval_return",)  # a figure for each: <group>.png, then <group>_<column>.png
 
 
 def _cartpole(batch: int) -> Group:
@@ -81,7 +82,7 @@ GROUPS = (
           "inverted_pendulum_baseline"),
     Group("halfcheetah", ("halfcheetah_baseline", "halfcheetah_no_baseline"), 300.0,
           "baseline >= 300 after 100 iterations", "halfcheetah_baseline", seeds=COMPARISON_SEEDS,
-          claims=(("halfcheetah_baseline", "halfcheetah_no_baseline"),)),
+          claims=(("halfcheetah_baseline", "halfcheetah_no_baseline"),), curves=("eval_return", "train_return")),
     Group("lunarlander", tuple(f"lunarlander_lambda{lam}" for lam in ("0", "0.95", "0.98", "0.99", "1")),
           180.0, "best lambda >= 180 (600k steps)", seeds=COMPARISON_SEEDS,
           claims=tuple(("lunarlander_lambda0.98", f"lunarlander_lambda{lam}") for lam in ("0", "1"))),
@@ -143,13 +144,13 @@ def run_one(out: Path, config: str, seed: int, overrides=()) -> dict:
     return result
 
 
-def _average_eval_return(result: dict) -> float:
-    """The eval return averaged over the run (result.json files of older runs lack it: read metrics.csv)."""
-    if "average_eval_return" not in result:
+def _average(result: dict, column: str) -> float:
+    """`column` of metrics.csv averaged over the rows of the run that logged it."""
+    key = f"average_{column}"
+    if key not in result:  # result.json has eval_return's; older ones and other columns: read metrics.csv
         with (Path(result["run_dir"]) / "metrics.csv").open() as file:
-            result["average_eval_return"] = float(np.mean(
-                [float(row["eval_return"]) for row in csv.DictReader(file) if row.get("eval_return")]))
-    return result["average_eval_return"]
+            result[key] = float(np.mean([float(row[column]) for row in csv.DictReader(file) if row.get(column)]))
+    return result[key]
 
 
 def _minutes(results: list[dict]) -> str:
@@ -171,7 +172,7 @@ def summarize(out: Path, groups, seeds_override=None, overrides=()) -> list[str]
              "|---|---|---|---|---|---|---|---|"]
     verdicts = []
     for group in groups:
-        finals, averages = {}, {}
+        finals, averages, train_averages = {}, {}, {}
         for config in group.configs:
             seeds = seeds_override or group.seeds
             results = [r for r in (read_result(out, config, s) for s in seeds) if r is not None]
@@ -180,7 +181,8 @@ def summarize(out: Path, groups, seeds_override=None, overrides=()) -> list[str]
                 lines.append(f"| {config} | - | not run | - | 0 | {group.target_text} | - | `{command}` |")
                 continue
             finals[config] = [r["final_eval_return"] for r in results]
-            averages[config] = [_average_eval_return(r) for r in results]
+            averages[config] = [_average(r, "eval_return") for r in results]
+            train_averages[config] = {r["seed"]: _average(r, "train_return") for r in results}
             lines.append(
                 f"| {config} | {int(np.mean([r['env_steps'] for r in results]))} | {_stats(finals[config])} | "
                 f"{_stats(averages[config])} | {len(results)} | {group.target_text} | "
@@ -199,8 +201,17 @@ def summarize(out: Path, groups, seeds_override=None, overrides=()) -> list[str]
                 verdicts.append(
                     f"- lesson {better} > {worse}: {verdict} (final {np.mean(finals[better]):.1f} vs "
                     f"{np.mean(finals[worse]):.1f}, averaged {np.mean(averages[better]):.1f} vs "
-                    f"{np.mean(averages[worse]):.1f})")
+                    f"{np.mean(averages[worse]):.1f}; train return averaged "
+                    f"{np.mean(list(train_averages[better].values())):.1f} vs "
+                    f"{np.mean(list(train_averages[worse].values())):.1f}, higher in "
+                    f"{_paired_wins(train_averages[better], train_averages[worse])})")
     return lines + [""] + verdicts
+
+
+def _paired_wins(better: dict, worse: dict) -> str:
+    """'4 of 5 seeds': how often `better` beat `worse` run with the same seed ({seed: value} each)."""
+    seeds = sorted(set(better) & set(worse))
+    return f"{sum(better[s] > worse[s] for s in seeds)} of {len(seeds)} seeds"
 
 
 def plot_groups(out: Path, groups, figure_dir: Path, seeds_override=None) -> None:
@@ -211,7 +222,9 @@ def plot_groups(out: Path, groups, figure_dir: Path, seeds_override=None) -> Non
                     if (r := read_result(out, config, s)) is not None]
         if run_dirs:
             figure_dir.mkdir(parents=True, exist_ok=True)
-            plot_runs(run_dirs, x="env_steps", y="eval_return", out=figure_dir / f"{group.name}.png", title=group.name)
+            for y in group.curves:
+                name = group.name if y == "eval_return" else f"{group.name}_{y}"
+                plot_runs(run_dirs, x="env_steps", y=y, out=figure_dir / f"{name}.png", title=f"{group.name}: {y}")
 
 
 def _matches(part: str, config: str) -> bool:
