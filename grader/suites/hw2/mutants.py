@@ -249,8 +249,16 @@ def partial_suite(files: tuple[str, ...], out: Path) -> Path:
     return out
 
 
-def verdict(mutant: Mutant, tests: list[dict]) -> str | None:
+GRADER_TROUBLE = ("not run:", "the grader could not check your result")
+
+
+def verdict(mutant: Mutant, results: dict) -> str | None:
     """None when the mutant behaves as its kind requires, else what went wrong."""
+    tests = results["tests"]
+    # a grading that broke down loses points everywhere: that must never count as "caught"
+    trouble = [t["name"].split(":")[0] for t in tests if any(m in t["output"] for m in GRADER_TROUBLE)]
+    if trouble or "internal error" in results["output"] or not tests:
+        return f"the grading itself failed (tests {trouble}): {results['output'][-500:]}"
     scores = {t["name"].split(":")[0]: (t["score"], t["max_score"]) for t in tests}
     if mutant.kind == "correct":
         short = [name for name, (score, top) in scores.items() if score < top]
@@ -271,7 +279,7 @@ def run(mutant: Mutant) -> tuple[str | None, dict]:
         write_mutant(mutant, Path(tmp) / "submission")
         suite = partial_suite(mutant.graded_files(), Path(tmp) / "suite")
         results = grade(dataclasses.replace(homework, suite_dir=suite), submission=Path(tmp) / "submission")
-    return verdict(mutant, results["tests"]), results
+    return verdict(mutant, results), results
 
 
 def main(names: list[str]) -> int:

@@ -84,7 +84,8 @@ def ppo_update(submission, rng, **overrides):
     """The student's PPOAgent.update and the reference's on the same weights, batch and torch seed;
     the actor's parameters after the update must match."""
     settings = {"use_baseline": True, "gae_lambda": 0.95, "gamma": random_gamma(rng), "ppo_epochs": 3,
-                "minibatch_size": 1000, "learning_rate": 0.01, "clip_epsilon": 0.2, "max_grad_norm": 0.0,
+                "minibatch_size": 1000, "learning_rate": 0.01, "clip_epsilon": round(float(rng.uniform(0.1, 0.3)), 3),
+                "max_grad_norm": 0.0,
                 "baseline_gradient_steps": 2, **overrides}
     obs_dim, act_dim = 3, 2
     terminated, truncated = episode_flags(rng, num_episodes=4, max_length=16, min_length=4)
@@ -124,8 +125,9 @@ def test_ppo_update_epochs_on_the_full_batch(submission, rng):
 
 @points(2, part="ppo")
 def test_ppo_update_minibatches(submission, rng):
-    """PPOAgent.update: shuffled minibatches smaller than the batch (torch.randperm, seeded alike)"""
-    ppo_update(submission, rng, ppo_epochs=2, minibatch_size=int(rng.choice([8, 12, 16])))
+    """PPOAgent.update: shuffled minibatches smaller than the batch, with the config's gradient clip"""
+    # the combination halfcheetah_ppo.yaml uses: minibatches and max_grad_norm 0.5 (torch.randperm seeded alike)
+    ppo_update(submission, rng, ppo_epochs=2, minibatch_size=int(rng.choice([8, 12, 16])), max_grad_norm=0.5)
 
 
 @points(2, part="ppo")
