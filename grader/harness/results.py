@@ -70,7 +70,7 @@ def format_table(results: dict, public: bool = False, width: int | None = None) 
     width = width or max(110, shutil.get_terminal_size((110, 24)).columns)
     tests = results["tests"]
     names = [_short_name(t) for t in tests]
-    name_width = min(max([len(n) for n in names] + [4]), MAX_NAME_WIDTH)
+    name_width = min(max([len(n) for n in names] + [4]), width - (40 if public else 50))  # room for a message
     points_header = "" if public else f"{'points':^13}  "
     lines = [f"{'test':<{name_width}}  {points_header}status  message", "-" * width]
     for name, t in zip(names, tests):
@@ -95,7 +95,6 @@ def format_table(results: dict, public: bool = False, width: int | None = None) 
     return "\n".join(lines)
 
 
-MAX_NAME_WIDTH = 60
 MAX_MESSAGE_LINES = 4
 PRINTED_MARKER = "--- your code printed ---"
 
