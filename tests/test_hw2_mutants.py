@@ -30,7 +30,7 @@ ISSUE_BUGS = {
     "gae_lambda_zero_as_off", "baseline_ignores_full_returns", "ppo_entropy_bonus_ignored",
     "ppo_one_minibatch_per_epoch",
 }
-CORRECT_VARIANTS = {"gae_reads_values_t_plus_1"}
+CORRECT_VARIANTS = {"gae_reads_values_t_plus_1", "ppo_minibatches_by_slicing", "critic_loss_written_out"}
 CHEATS = {"controller_in_weights", "controller_in_weights_after_a_few_updates", "vacuous_stubs"}
 
 

@@ -11,8 +11,9 @@ Fixtures (provided by the grader's plugin, `grader.harness.plugin`)
                    submission.new("pkg.mod.Class", *args, **kwargs) -> RemoteObject
                    obj.method_name(*args, **kwargs) -> value       (obj.method("name", ...) also works)
                    obj.new_from("method", ...) -> RemoteObject       obj.attr("name") -> value
-                   submission.get_state(obj) -> {name: np.ndarray}  submission.set_state(obj, {...})
-                   submission.act(policy, obs_batch) -> actions (checked: one per observation)
+                   submission.get_state(obj) -> {name: StudentArray}  submission.set_state(obj, {...})
+                   submission.act(policy, obs_batch) -> actions, a plain array whose first axis is checked
+                                (one per observation); check_array it with its full shape before arithmetic
                    submission.train("pkg.mod.train", config_dict, budget_s) -> RemoteObject
                    submission.close(obj)        (all objects are forgotten after each test anyway)
                  Values are None/bool/int/float/str/list/dict and arrays (torch tensors arrive as

@@ -136,6 +136,15 @@ MUTANTS = (
              "    following_values[ends] = next_values[ends]\n"
              "    deltas = rewards + gamma * following_values * (~terminated) - values\n"),),
            kind="correct", suite_files=("test_returns.py", "test_agent.py", "test_ppo.py")),
+    Mutant("ppo_minibatches_by_slicing", "ppo.py",
+           (("            for indices in torch.randperm(num_samples).split(config.minibatch_size):\n",
+             "            permutation = torch.randperm(num_samples)\n"
+             "            for start in range(0, num_samples, config.minibatch_size):\n"
+             "                indices = permutation[start:start + config.minibatch_size]\n"),),
+           kind="correct"),
+    Mutant("critic_loss_written_out", "critics.py",
+           (("nn.functional.mse_loss(self(obs), targets)", "((self(obs) - targets) ** 2).mean()"),),
+           kind="correct"),
     # ---- issue 9: points without the work
     Mutant("controller_in_weights", "agent.py", (), ("test_cartpole_smoke_training_reaches_threshold",),
            kind="cheat", appended=(("agent.py", "CONTROLLER_CHEAT\n_CHEAT_AFTER = 0\n"),),
