@@ -28,9 +28,11 @@ from smoke_config import EVAL_EPISODES, SMOKE_CONFIG, evaluate
 # 2 cores shared with six other helpers' jobs, load average 6 to 7): the reference's mean return over
 # 10 evaluation episodes, for training seeds 0..19 with SMOKE_CONFIG (40 000 env steps, no wall-clock
 # budget), was 95.9 199.9 345.4 449.8 330.9 462.9 209.8 500 500 500 470.0 354.8 450.7 345.8 354.1
-# 407.4 500 445.0 338.7 493.9 (min 95.9, median 426.2), in 4.3..5.6 s of training CPU. A random
+# 407.4 500 445.0 338.7 493.9 (min 95.9, median 426.2), in 4.3..5.6 s of training CPU; seeds 20..59
+# (`--seeds 20-59`, same load): min 95.1, median 301.6, max 500, at most 7.2 s of CPU. A random
 # policy scores about 22 (10-episode means 15..30). The test draws its training and evaluation seeds
-# at random, so the threshold sits well below every measured seed and well above random.
+# at random, so the threshold sits well below every measured seed (60 seeds, none under 95) and well
+# above random.
 THRESHOLD = 60.0
 HALF_CREDIT = 40.0
 ADAM_BETAS = (0.9, 0.999)  # torch's defaults, which the course's agents use
@@ -60,8 +62,8 @@ def test_cartpole_smoke_training_reaches_threshold(submission, rng, credit):
         credit.fraction = 0.5 if mean >= HALF_CREDIT else 0.0
     assert mean >= THRESHOLD, (
         f"after smoke training the mean return over {EVAL_EPISODES} CartPole episodes is {mean:.1f}; "
-        f"full credit needs {THRESHOLD:g} (half credit {HALF_CREDIT:g}); the reference reaches 96 to 500 "
-        "(median 426), a random policy about 22")
+        f"full credit needs {THRESHOLD:g} (half credit {HALF_CREDIT:g}); the reference reaches 95 to 500 "
+        "(median about 350), a random policy about 22")
 
 
 def check_update_on_a_cartpole_batch(submission, rng, config):
