@@ -68,16 +68,19 @@ class Group:
     curves: tuple[str, ...] = ("eval_return",)  # a figure for each: <group>.png, then <group>_<column>.png
 
 
-def _cartpole(batch: int) -> Group:
+def _cartpole(batch: int, target: float | None, target_text: str, last_claim: tuple[str, str]) -> Group:
+    """One batch size of CartPole (one figure each); last_claim: the lesson on rtg_norm, by suffix."""
     c = {v: f"cartpole_b{batch}_{v}" for v in ("plain", "rtg", "norm", "rtg_norm")}
-    return Group(f"cartpole_b{batch}", tuple(c.values()), 450.0, "best >= 450 within 100k steps",
-                 seeds=COMPARISON_SEEDS,
-                 claims=((c["rtg"], c["plain"]), (c["norm"], c["plain"]), (c["rtg_norm"], c["rtg"])))
+    return Group(f"cartpole_b{batch}", tuple(c.values()), target, target_text, seeds=COMPARISON_SEEDS,
+                 claims=((c["rtg"], c["plain"]), (c["norm"], c["plain"]), tuple(c[v] for v in last_claim)))
 
 
 GROUPS = (
-    _cartpole(1000),
-    _cartpole(4000),
+    # At batch 1000 the reward-to-go runs reach 500, then fall back: no bootstrap at the time limit
+    # without a critic (README 3.4, 9), so there `norm` beats `rtg_norm`. The target is on the best
+    # CartPole setting of both batch sizes, which is a batch-1000 one.
+    _cartpole(1000, 450.0, "best of both batch sizes >= 450 within 100k steps", ("norm", "rtg_norm")),
+    _cartpole(4000, None, "(the best CartPole setting is at batch 1000)", ("rtg_norm", "rtg")),
     Group("inverted_pendulum", ("inverted_pendulum_baseline",), 950.0, ">= 950 within 150k steps",
           "inverted_pendulum_baseline"),
     Group("halfcheetah", ("halfcheetah_baseline", "halfcheetah_no_baseline"), 300.0,
