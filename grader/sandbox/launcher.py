@@ -40,7 +40,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from grader.manifest import Limits
-from grader.sandbox import cgroups, seccomp
+from grader.sandbox import cgroups, gpu, seccomp
 from grader.wire import PeerClosed, WireError, WireTimeout, encode, read_message, send_bytes
 
 SANDBOX_STAGE = "/course"
@@ -262,6 +262,8 @@ class Worker:
         self.sandboxed = not settings.force_fallback and bwrap_works()
         if not self.sandboxed:
             sandbox_notes(settings)  # raises SandboxUnavailable unless the fallback was chosen
+        # the GPU this grading was given (CUDA_VISIBLE_DEVICES of the grader), if the machine has one
+        self.gpu = gpu.sandbox_access()
         self.output = OutputCapture()
         self._seq = 0
         # bwrap gives the worker a fresh tmpfs; the fallback gets a directory next to the stage,
@@ -290,7 +292,7 @@ class Worker:
         try:
             self.process = subprocess.Popen(
                 command, stdin=subprocess.DEVNULL, stdout=output_w, stderr=output_w, cwd=self._private_tmp or "/",
-                env=_environment(home), pass_fds=(request_r, reply_w, *extra_fds), start_new_session=True,
+                env={**_environment(home), **self.gpu.env}, pass_fds=(request_r, reply_w, *extra_fds), start_new_session=True,
                 preexec_fn=self._set_limits)
         except BaseException:
             for fd in (output_r, self._request_w, self._reply_r):
@@ -357,7 +359,7 @@ class Worker:
         if filter_fd is not None:  # no keyring, no nested user namespace (see seccomp.py)
             fds.append(filter_fd)
             cmd += ["--seccomp", str(filter_fd)]
-        for env_name, value in _environment("/tmp").items():
+        for env_name, value in {**_environment("/tmp"), **self.gpu.env}.items():
             cmd += ["--setenv", env_name, value]
         for system_dir in ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin"):
             if os.path.islink(system_dir):  # merged-/usr systems: /lib -> usr/lib
@@ -381,8 +383,7 @@ class Worker:
         for hidden in _masks(python_dirs + ["/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc"],
                              _instructor_paths()):
             cmd += ["--perms", "0555", "--tmpfs", hidden]  # installed copies of suites and solutions
-        for device in sorted(Path("/dev").glob("nvidia*")):  # CUDA, when the machine has it
-            cmd += ["--dev-bind-try", str(device), str(device)]
+        cmd += gpu.bwrap_arguments(self.gpu)  # CUDA's device nodes, when this grading has a GPU
         cmd += ["--ro-bind", str(self.settings.stage_dir), SANDBOX_STAGE, "--chdir", "/tmp", "--"]
         return cmd
 
@@ -394,8 +395,9 @@ class Worker:
             cgroups.join_in_child(self.cgroup.join_fds())
         _join_fresh_session_keyring()
         memory = limits.memory_mb * 2**20
-        # CUDA reserves huge virtual ranges, so with a GPU we cap the data segment instead
-        kind = resource.RLIMIT_DATA if os.path.exists("/dev/nvidia0") else resource.RLIMIT_AS
+        # CUDA reserves huge virtual ranges, so with a GPU we cap the data segment instead (the cgroup,
+        # where there is one, and the shared-memory watch still count everything else)
+        kind = resource.RLIMIT_DATA if self.gpu.enabled else resource.RLIMIT_AS
         resource.setrlimit(kind, (memory, memory))
         cpu = int(limits.total_timeout_s) + 30
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))

@@ -288,8 +288,10 @@ def test_memory_outside_the_address_space_limit_is_capped(homework, tmp_path, bo
     stage(homework, _write(tmp_path, SHARED_MEMORY_BOMBS), tmp_path / "stage")
     limits = dataclasses.replace(homework.limits, memory_mb=512)
     if bomb == "shared_mapping_bomb":  # as on a GPU machine: the data segment is capped, not the address space
-        from grader.sandbox import launcher
-        monkeypatch.setattr(launcher.os.path, "exists", lambda path: path == "/dev/nvidia0" or os.access(path, os.F_OK))
+        from grader.sandbox import gpu
+        fake_node = tmp_path / "nvidia0"
+        fake_node.write_text("")
+        monkeypatch.setattr(gpu, "sandbox_access", lambda: gpu.GpuAccess(((str(fake_node), "/dev/nvidia0"),)))
     submission = Submission(SandboxSettings(tmp_path / "stage", limits), default_timeout=20)
     try:
         # stopped by the sandbox's memory cgroup where there is one, else from outside by the harness's watch
