@@ -1,4 +1,4 @@
-"""Entry point: `python -m grader {grade,release,check} ...`."""
+"""Entry point: `python -m grader {grade,batch,release,check} ...`."""
 import sys
 
 from grader.cli import main

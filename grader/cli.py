@@ -13,8 +13,11 @@ HOMEWORKS = ("hw1", "hw2", "hw3", "hw4", "hw5")
 # subcommand -> module whose `run(args) -> int` carries it out
 COMMANDS = {
     "grade": "grader.harness.grade",
+    "batch": "grader.batch",
     "release": "grader.release",
     "check": "grader.check",
+    "report": "grader.report",
+    "bundle": "grader.bundle",
 }
 
 
@@ -33,6 +36,20 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--seed", type=int, help="seed of the hidden tests' random inputs (default: a new one "
                        "each run, printed in the output, so a grade can be reproduced)")
 
+    batch = sub.add_parser("batch", help="grade a folder of submissions in parallel into a gradebook CSV")
+    batch.add_argument("hw", help="homework id, e.g. hw2")
+    batch.add_argument("submissions", help="folder of submission folders and/or .zip files (a Gradescope "
+                       "'export submissions' folder works as is: its submission_metadata.yml names the rows)")
+    batch.add_argument("--out", default="gradebook.csv", help="gradebook CSV; each submission's results.json "
+                       "goes to <out stem>_results/<submission>/ next to it")
+    batch.add_argument("--workers", type=int, help="gradings at once (default: what this machine's cores and "
+                       "memory hold with every grading within its budgets)")
+    batch.add_argument("--seed", type=int, help="seed of the hidden tests' inputs for every submission "
+                       "(default: a new one per submission, recorded in its row)")
+    batch.add_argument("--unsandboxed", action="store_true", help="as for grade: never for real grades")
+    batch.add_argument("--cluster", metavar="ADDRESS", help="run the gradings as Ray tasks on this cluster "
+                       "(needs the `ray` extra)")
+
     release = sub.add_parser("release", help="write the student edition")
     release.add_argument("out", help="output directory")
     release.add_argument("--hw", action="append", help="only these homeworks (repeatable); default: all")
@@ -40,6 +57,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="prove the release is right: starter fails, reference passes, no leaks")
     check.add_argument("hw", nargs="*", help="homeworks to check; default: all that exist")
+
+    report = sub.add_parser("report", help="class report of a gradebook: score histogram, per-test pass "
+                            "rates (most failed first), per-part means, summary.md")
+    report.add_argument("gradebook", help="gradebook CSV written by `batch` (its results folder next to it)")
+    report.add_argument("--out", default="report", help="output folder (default: report/)")
+
+    bundle = sub.add_parser("bundle", help="write a Gradescope autograder zip (setup.sh, run_autograder, "
+                            "the grader and this homework's hidden suite)")
+    bundle.add_argument("hw", help="homework id, e.g. hw2")
+    bundle.add_argument("out", help="the zip to write, e.g. hw2_autograder.zip")
     return parser
 
 

@@ -10,6 +10,7 @@ results.json is written whatever happens: an internal error gives a valid file w
 """
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import json
 import os
@@ -45,39 +46,70 @@ def _cap_memory(megabytes: int):
     """preexec_fn: RLIMIT_DATA counts the private writable memory numpy and torch allocate, but not
     the address space libraries reserve (which RLIMIT_AS would, e.g. CUDA's)."""
     def cap():
+        _die_with_parent()
         hard = resource.getrlimit(resource.RLIMIT_DATA)[1]
         limit = megabytes * 2**20 if hard == resource.RLIM_INFINITY else min(megabytes * 2**20, hard)
         resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
     return cap
 
 
+def _die_with_parent() -> None:
+    """PR_SET_PDEATHSIG: when the grading process is killed (a batch's timeout, Ctrl-C), the kernel
+    kills the harness too (and the harness's own death kills its sandbox, see launcher.py)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the harness's own time limits still end it
+        pass
+
+
 def run(args) -> int:
     """CLI entry point (called by grader.cli); returns the process exit status."""
-    started = time.monotonic()
     out = Path(args.out)
     if not args.public and _student_edition_without_suite(args.hw):
         print(f"The hidden tests of {args.hw} are not part of the student edition: they run when you submit. "
               f"For feedback now, run the public tests: python -m grader grade {args.hw} --public")
         return 0
-    try:
-        results = grade(find_homework(args.hw), submission=args.submission, public=args.public,
-                        seed=getattr(args, "seed", None), force_fallback=getattr(args, "unsandboxed", False))
-    except SubmissionError as err:
-        results = unreadable_submission_results(str(err), time.monotonic() - started)
-        write_results(out, results)
+    results, outcome = grade_and_write(args.hw, out, submission=args.submission, public=args.public,
+                                       seed=getattr(args, "seed", None),
+                                       force_fallback=getattr(args, "unsandboxed", False))
+    if outcome == UNREADABLE:
         print(results["output"])
         return 0
-    except Exception as err:  # the grader's own failure: still leave a valid results.json behind
-        results = error_results(f"{type(err).__name__}: {err}", time.monotonic() - started)
-        write_results(out, results)
+    if outcome == ERROR:
         print(results["output"], file=sys.stderr)
         return 2
-    write_results(out, results)
     print(format_table(results, public=args.public))
     if results["output"].strip():
         print("\n" + results["output"].strip())
     print(f"\nresults written to {out}")
     return 0
+
+
+# What grade_and_write says happened (grader.batch turns it into a gradebook row's status).
+GRADED, INCOMPLETE, UNREADABLE, ERROR = "graded", "incomplete", "unreadable", "error"
+NOT_FINISHED = "grading did not finish normally"
+STOPPED = "grading stopped: the whole suite took longer than"
+
+
+def grade_and_write(hw: str, out: Path, submission: str | Path | None = None, public: bool = False,
+                    seed: int | None = None, force_fallback: bool = False) -> tuple[dict, str]:
+    """Grade, write results.json to `out` whatever happens, and return (results, outcome).
+
+    outcome: GRADED; INCOMPLETE (the suite did not run to its end: a harness crash or the total time
+    limit; tests not run score 0); UNREADABLE (the submission was refused, e.g. a malformed zip:
+    score 0 and what to fix); ERROR (the grader's own failure: score 0 and the reason). Never raises
+    for a grading problem."""
+    started = time.monotonic()
+    try:
+        results = grade(find_homework(hw), submission=submission, public=public, seed=seed,
+                        force_fallback=force_fallback)
+        outcome = INCOMPLETE if (NOT_FINISHED in results["output"] or STOPPED in results["output"]) else GRADED
+    except SubmissionError as err:
+        results, outcome = unreadable_submission_results(str(err), time.monotonic() - started), UNREADABLE
+    except Exception as err:  # the grader's own failure: still leave a valid results.json behind
+        results, outcome = error_results(f"{type(err).__name__}: {err}", time.monotonic() - started), ERROR
+    write_results(Path(out), results)
+    return results, outcome
 
 
 def _student_edition_without_suite(hw: str) -> bool:
@@ -138,14 +170,14 @@ def _run_hidden(homework: Homework, stage_dir: Path, tmp: Path, force_fallback: 
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         log, _ = process.communicate()
-        warnings.append(f"grading stopped: the whole suite took longer than {homework.limits.total_timeout_s:g} s")
+        warnings.append(f"{STOPPED} {homework.limits.total_timeout_s:g} s")
     if not results_path.exists():
         sys.stderr.write(log.decode("utf-8", "replace")[-5000:])
         raise RuntimeError(f"the harness ended (status {process.returncode}) without results")
     data = json.loads(results_path.read_text())
     if process.returncode not in (0, 1) or not data.get("finished"):
         sys.stderr.write(log.decode("utf-8", "replace")[-5000:])
-        warnings.append(f"grading did not finish normally (harness status {process.returncode}); "
+        warnings.append(f"{NOT_FINISHED} (harness status {process.returncode}); "
                         "tests that did not run score 0")
     return data["tests"], list(data.get("warnings", [])) + warnings
 
