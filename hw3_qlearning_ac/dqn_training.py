@@ -146,7 +146,7 @@ def train_dqn(config: DQNRunConfig | Mapping, logger: Logger | None = None) -> D
             episode_returns += batch.episode_returns.tolist()
             episode_lengths += batch.episode_lengths.tolist()
 
-            if env_steps >= config.learning_starts:
+            if env_steps > config.learning_starts:  # after `learning_starts` random transitions
                 updates_owed += config.num_envs * config.gradient_steps / config.train_every
                 while updates_owed >= 1.0:
                     update_metrics.append(agent.update(buffer.sample(config.agent.batch_size, rng)))
