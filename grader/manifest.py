@@ -59,6 +59,7 @@ class Limits:
     max_file_mb: int = 64
     max_open_files: int = 256
     cpus: float = 1.0           # cgroup cpu quota of the whole sandbox (where the host has a cgroup)
+    gpu: bool = False           # a batch or cluster gives each grading a GPU of its own, where there is one
 
 
 @dataclass(frozen=True)

@@ -80,6 +80,18 @@ def assign(workers: int, gpus: list[str]) -> list[str | None]:
     return [gpus[i % len(gpus)] for i in range(workers)]
 
 
+def worker_environments(workers: int, wants_gpu: bool, environ=None, dev: str | Path = "/dev") -> list[dict]:
+    """Variables for each of `workers` concurrent gradings of a batch (added to the grading's
+    environment). A homework with `gpu: true` gets one GPU per worker (`assign`); any other homework
+    gets none at all (CUDA_VISIBLE_DEVICES empty), so parallel gradings never contend for a GPU
+    nobody scheduled. On a machine without a GPU: nothing."""
+    if gpu_count(dev) == 0:
+        return [{} for _ in range(workers)]
+    if not wants_gpu:
+        return [{"CUDA_VISIBLE_DEVICES": ""} for _ in range(workers)]
+    return [{} if g is None else {"CUDA_VISIBLE_DEVICES": g} for g in assign(workers, available(environ, dev))]
+
+
 def sandbox_access(environ=None, dev: str | Path = "/dev") -> GpuAccess:
     """The device binds and variables the sandbox of a grading started from `environ` gets."""
     environ = os.environ if environ is None else environ
