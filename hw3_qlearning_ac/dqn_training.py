@@ -82,7 +82,12 @@ def make_training_env(config: DQNRunConfig, seed: int, num_envs: int):
 
 
 def make_replay_buffer(config: DQNRunConfig, env) -> ReplayBuffer:
+    """A ReplayBuffer of whole observations; for Atari, a FrameReplayBuffer that stores each frame once."""
     space = env.single_observation_space
+    if config.env_id.startswith("ALE/"):
+        from hw3_qlearning_ac.atari import FrameReplayBuffer
+
+        return FrameReplayBuffer(config.buffer_size, config.num_envs, space.shape[1:], space.shape[0])
     return ReplayBuffer(config.buffer_size, space.shape, (), obs_dtype=space.dtype, action_dtype=np.int64)
 
 
@@ -123,7 +128,7 @@ def train_dqn(config: DQNRunConfig | Mapping, logger: Logger | None = None) -> D
     buffer = make_replay_buffer(config, env)
     env_steps = 0
     if config.resume_from is not None:
-        env_steps, buffer = _resume(config.resume_from, agent)
+        env_steps, buffer = _resume(config.resume_from, agent, buffer)
 
     sampler = StepSampler(env)
     explore = random_policy(env)
@@ -192,8 +197,8 @@ def _save_resume(logger: Logger, agent: DQNAgent, buffer: ReplayBuffer, env_step
     buffer.save(path.with_name("replay.npz"))
 
 
-def _resume(path: str, agent: DQNAgent) -> tuple[int, ReplayBuffer]:
-    """Load a resume checkpoint into `agent`; returns (env_steps done, the replay buffer).
+def _resume(path: str, agent: DQNAgent, buffer: ReplayBuffer) -> tuple[int, ReplayBuffer]:
+    """Load a resume checkpoint into `agent`; returns (env_steps done, the saved replay buffer, of `buffer`'s type).
 
     The envs start fresh episodes and the random streams restart from the seed, so a resumed run
     continues the learning, not the exact same trajectory an uninterrupted run would have taken.
@@ -204,4 +209,4 @@ def _resume(path: str, agent: DQNAgent) -> tuple[int, ReplayBuffer]:
     agent.num_updates = int(checkpoint["num_updates"])
     path = Path(path)
     replay_path = (path / "checkpoints" if path.is_dir() else path.parent) / "replay.npz"
-    return int(checkpoint["env_steps"]), ReplayBuffer.load(replay_path)
+    return int(checkpoint["env_steps"]), type(buffer).load(replay_path)
