@@ -39,7 +39,8 @@ def _free_port() -> int:
 @pytest.fixture
 def ray_head():
     """A Ray head on 127.0.0.1 in a short temp dir (unix socket paths are capped at 107 bytes);
-    killed with everything it started at the end. Yields its address (what --cluster takes)."""
+    killed with everything it started at the end. Yields a function that waits until the head is
+    up and returns its address (what --cluster takes): the test does other work while it starts."""
     pytest.importorskip("ray")
     ray_bin = Path(sys.executable).with_name("ray")
     temp = tempfile.mkdtemp(prefix="rayt", dir="/tmp")
@@ -53,13 +54,15 @@ def ray_head():
     env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0")
     log = open(Path(temp) / "head.log", "w+")
     head = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env)
-    try:
+    def address() -> str:
         deadline = time.monotonic() + 120
         while "Ray runtime started" not in Path(log.name).read_text():
             assert head.poll() is None and time.monotonic() < deadline, Path(log.name).read_text()[-3000:]
             time.sleep(0.5)
-        print(f"ray head up in {120 - (deadline - time.monotonic()):.1f} s")
-        yield f"127.0.0.1:{port}"
+        return f"127.0.0.1:{port}"
+
+    try:
+        yield address
     finally:
         try:
             os.killpg(head.pid, signal.SIGKILL)  # ray start, the GCS, the raylet and their workers
@@ -115,8 +118,10 @@ def test_a_batch_on_a_ray_cluster_gives_the_local_gradebook(ray_head, tmp_path):
     started = time.monotonic()
     local = _batch(subs, tmp_path / "local.csv", "--workers", "2")
     print(f"local batch of 3: {time.monotonic() - started:.1f} s")
+    address = ray_head()
+    print(f"then waited for the head: {time.monotonic() - started:.1f} s")
     started = time.monotonic()
-    remote = _batch(subs, tmp_path / "remote.csv", "--cluster", ray_head)
+    remote = _batch(subs, tmp_path / "remote.csv", "--cluster", address)
     print(f"cluster batch of 3: {time.monotonic() - started:.1f} s")
     for rows in (local, remote):
         for row in rows:
@@ -131,7 +136,7 @@ def test_a_batch_on_a_ray_cluster_gives_the_local_gradebook(ray_head, tmp_path):
         assert json.loads((batch.results_root(tmp_path / "remote.csv") / name / batch.ROW_NAME).read_text())["key"]
     # resumable as a local batch is: nothing to grade the second time
     again = subprocess.run([sys.executable, "-m", "grader", "batch", str(FIXTURE_PACKAGE), str(subs), "--out",
-                            str(tmp_path / "remote.csv"), "--seed", "7", "--cluster", ray_head],
+                            str(tmp_path / "remote.csv"), "--seed", "7", "--cluster", address],
                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=200)
     assert "3 unchanged submission(s) already graded" in again.stderr, again.stderr
     print(f"resumed: {time.monotonic() - started:.1f} s")
