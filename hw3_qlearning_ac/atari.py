@@ -1,4 +1,4 @@
-"""Pixels (part 4): Atari games through ale-py, and a replay buffer that stores every frame once.
+"""Pixels (README section 4): Atari games through ale-py, and a replay buffer that stores every frame once.
 
 The env. `make_atari_env("ALE/Breakout-v5")` applies Gymnasium's own wrappers, as in the DQN paper:
     AtariPreprocessing    up to 30 no-op actions at reset, repeat each action 4 frames (max over the

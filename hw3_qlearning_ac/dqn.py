@@ -109,7 +109,7 @@ def boltzmann_policy(q_values: torch.Tensor, alpha: float) -> torch.Tensor:
 
     q_values: (N, A); alpha > 0.  Returns probabilities (N, A), each row summing to 1.
     """
-    # BEGIN SOLUTION (README 3.2)
+    # BEGIN SOLUTION (README 2.11)
     return torch.softmax(q_values / alpha, dim=-1)
     # END SOLUTION
 
@@ -182,7 +182,7 @@ def soft_q_target(
     rewards: (B,); terminated: (B,) bool or 0/1 float; next_q_target: (B, A); alpha > 0.
     Returns y: (B,), without gradient (detached).
     """
-    # BEGIN SOLUTION (README 3.1)
+    # BEGIN SOLUTION (README 2.10)
     with torch.no_grad():
         next_values = alpha * torch.logsumexp(next_q_target / alpha, dim=1)
         return rewards.float() + gamma * (1.0 - terminated.float()) * next_values

@@ -1,4 +1,4 @@
-"""Public tests of the pixel part (README part 4): the Atari env, the conv Q-network, the frame buffer."""
+"""Public tests of the pixel part (README section 4): the Atari env, the conv Q-network, the frame buffer."""
 import gymnasium as gym
 import numpy as np
 import pytest

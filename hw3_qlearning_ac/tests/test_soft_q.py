@@ -1,4 +1,4 @@
-"""Public tests of soft Q-learning (README part 3): the soft max target and the Boltzmann policy."""
+"""Public tests of soft Q-learning (README sections 2.10-2.12): the soft max target and the Boltzmann policy."""
 import numpy as np
 import pytest
 import torch
