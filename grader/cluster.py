@@ -31,7 +31,7 @@ import time
 from pathlib import Path, PurePosixPath
 from typing import Iterator
 
-from grader.batch import (ERROR, HARNESS_CPUS, RESULTS_NAME, Engine, Row, Task, _read_results, _save_row,
+from grader.batch import (ERROR, FINAL, HARNESS_CPUS, RESULTS_NAME, Engine, Row, Task, _read_results, _save_row,
                           suite_version)
 from grader.harness.results import write_results
 from grader.manifest import REGISTRY, REPO_ROOT, find_homework
@@ -212,4 +212,6 @@ def _grade_on_node(task: Task, packed: tuple[str, str, bytes], version: str, uns
         submission = unpack_submission(packed, tmp / "in")
         row = grade_submission(hw, submission, out_dir, task.seed, name=task.name, identity=dict(task.identity),
                                key=task.key, unsandboxed=unsandboxed, env=env)
+        if row.status not in FINAL:  # e.g. no bubblewrap there: say which node needs fixing
+            row.message = f"[node {node}] {row.message}"
         return {"row": row.to_dict(), "results": _read_results(out_dir / RESULTS_NAME), "node": node}

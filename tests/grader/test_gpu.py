@@ -122,8 +122,12 @@ def test_the_memory_limit_still_holds_with_a_gpu(staged_submission, fake_dev, tm
 
 
 @pytest.mark.skipif(gpu.gpu_count() == 0, reason="no NVIDIA GPU on this machine")
-def test_a_real_gpu_is_usable_in_the_sandbox_and_memory_stays_capped(staged_submission, tmp_path, monkeypatch):
-    from grader.harness.client import StudentCodeError
+def test_a_real_gpu_is_usable_in_the_sandbox_and_memory_stays_capped(homework, tmp_path, monkeypatch):
+    import dataclasses
+
+    from grader.harness.client import StudentCodeError, Submission
+    from grader.harness.staging import stage
+    from grader.sandbox.launcher import SandboxSettings
     if not bwrap_works():
         pytest.skip("device binds need bubblewrap")
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", gpu.available()[0])
@@ -136,7 +140,15 @@ def test_a_real_gpu_is_usable_in_the_sandbox_and_memory_stays_capped(staged_subm
         "    return float((x @ x).sum().item()) + torch.cuda.device_count()\n"
         "def normalize(v):\n"
         "    return np.ones(10**10).sum()\n")
-    submission = staged_submission(tmp_path / "sub")
-    assert submission.call("fixhw.functions.discounted_return", [1.0], 0.9) == 1024.0 ** 3 + 1
-    with pytest.raises(StudentCodeError, match="ran out of memory"):
-        submission.call("fixhw.functions.normalize", [1.0])
+    tmp_path.chmod(0o755)
+    stage(homework, tmp_path / "sub", tmp_path / "stage")
+    # a real homework's memory limit (the fixture's 1 GB is tight for torch plus a CUDA context)
+    limits = dataclasses.replace(homework.limits, memory_mb=4096)
+    submission = Submission(SandboxSettings(tmp_path / "stage", limits), default_timeout=120, wrap_arrays=False)
+    try:
+        # one GPU visible (the assigned one), and student code computes on it
+        assert submission.call("fixhw.functions.discounted_return", [1.0], 0.9) == 1024.0 ** 3 + 1
+        with pytest.raises(StudentCodeError, match="ran out of memory"):
+            submission.call("fixhw.functions.normalize", [1.0])
+    finally:
+        submission.discard()
