@@ -45,7 +45,7 @@ import yaml
 
 from grader.harness.grade import HARNESS_BASE_MB
 from grader.harness.results import error_results, write_results
-from grader.manifest import REPO_ROOT, Homework, find_homework
+from grader.manifest import REGISTRY, REPO_ROOT, Homework, find_homework
 
 GRADESCOPE_METADATA = "submission_metadata.yml"
 RESULTS_NAME, ROW_NAME = "results.json", "row.json"
@@ -123,7 +123,7 @@ def grade_submission(hw: str, submission: str | Path, out_dir: str | Path, seed:
     (e.g. CUDA_VISIBLE_DEVICES). `timeout_s` defaults to the homework's total_timeout_s +
     TIMEOUT_MARGIN_S."""
     started = time.monotonic()
-    out_dir = Path(out_dir)
+    out_dir, submission, hw = Path(out_dir).absolute(), Path(submission).absolute(), _absolute_hw(hw)
     seed = secrets.randbelow(2**31) if seed is None else int(seed)
     row = Row(submission=name or Path(submission).name, status=ERROR, score=None, max_score=0.0, parts={},
               seed=seed, seconds=0.0, key=key, **(identity or {}))
@@ -155,6 +155,11 @@ def grade_submission(hw: str, submission: str | Path, out_dir: str | Path, seed:
     row.message = row.message[:MAX_MESSAGE_CHARS]
     _save_row(out_dir, row)
     return row
+
+
+def _absolute_hw(hw: str) -> str:
+    """The child runs in the repository root: a homework given as a relative folder must not move."""
+    return hw if hw in REGISTRY or not Path(hw).exists() else str(Path(hw).absolute())
 
 
 def _run_child(hw: str, submission: Path, results_path: Path, seed: int, unsandboxed: bool,
@@ -256,8 +261,8 @@ def results_root(gradebook: Path) -> Path:
 
 def plan(hw: str, submissions: Path, gradebook: Path, seed: int | None = None) -> Plan:
     """Find the submissions, read Gradescope's metadata, and split into rows to keep and tasks to run."""
-    homework = find_homework(hw)
-    submissions = _export_root(Path(submissions))
+    homework, hw = find_homework(hw), _absolute_hw(hw)
+    submissions = _export_root(Path(submissions).absolute())
     metadata = read_gradescope_metadata(submissions)
     entries, skipped_entries = find_submissions(submissions)
     version = suite_version(homework)
