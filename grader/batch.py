@@ -32,6 +32,7 @@ import json
 import os
 import re
 import secrets
+import signal
 import subprocess
 import sys
 import tempfile
@@ -181,7 +182,7 @@ def _run_child(hw: str, submission: Path, results_path: Path, seed: int, unsandb
             process.wait(timeout=limit)
             status = EXIT_STATUS_OUTCOME.get(process.returncode, ERROR)
         except subprocess.TimeoutExpired:
-            process.kill()
+            kill_tree(process.pid)
             process.wait()
             status = TIMEOUT
         finally:
@@ -192,6 +193,34 @@ def _run_child(hw: str, submission: Path, results_path: Path, seed: int, unsandb
     if status == ERROR and process.returncode not in EXIT_STATUS_OUTCOME:
         text = f"(status {process.returncode}) {text}"
     return status, text
+
+
+def kill_tree(pid: int) -> None:
+    """SIGKILL `pid` and every process below it (its harness, bwrap, the sandbox).
+
+    The harness and the sandbox also die with their parent (PR_SET_PDEATHSIG), but a signal set
+    between fork and exec can be missed or cleared on the way (seen once while testing: a sandbox
+    still running its student's infinite loop minutes later, its bwrap reparented to init), so
+    the whole tree is found and killed."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+                ppid = int(stat[stat.rindex(")") + 2:].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    tree, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        tree.append(current)
+        queue.extend(children.get(current, []))
+    for member in tree:
+        try:
+            os.kill(member, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
 
 
 def _read_results(path: Path) -> dict | None:
@@ -300,7 +329,7 @@ def local_engine(workers: int, unsandboxed: bool = False) -> Engine:
             pool.shutdown(wait=False, cancel_futures=True)
             with _live_lock:
                 for process in list(_live):
-                    process.kill()
+                    kill_tree(process.pid)
             pool.shutdown(wait=True)
     return run
 

@@ -269,10 +269,65 @@ def test_a_grading_past_its_timeout_is_stopped(tmp_path):
     assert time.monotonic() - started < 15
     assert row.status == "timeout" and row.submission == "slow" and "longer than 4 s" in row.message
     assert json.loads((tmp_path / "out" / "results.json").read_text())["score"] == 0
-    out = str(tmp_path / "out")
+    time.sleep(0.5)  # the grading process is gone (test_kill_tree_reaches_the_sandbox: all below it too)
+    assert _alive(str(tmp_path)) == []
+
+
+def test_kill_tree_reaches_the_sandbox(tmp_path):
+    """A grading killed mid-way (its sandbox busy in an infinite loop) leaves nothing behind."""
+    sub = write_submission(tmp_path / "sub", {"functions.py": HANGING_FUNCTIONS, "policy.py": REFERENCE["policy.py"]})
+    command = [sys.executable, "-m", "grader.batch_one", FIXHW, str(sub), str(tmp_path / "r.json"), "--seed", "1"]
+    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not any("grader.sandbox.worker" in cmd for cmd in _tree_commands(process.pid)):
+        assert time.monotonic() < deadline and process.poll() is None, "the sandbox never started"
+        time.sleep(0.2)
+    tree = _tree_pids(process.pid)
+    batch.kill_tree(process.pid)
+    process.wait()
     time.sleep(0.5)
-    leftovers = [p for p in Path("/proc").iterdir() if p.name.isdigit() and _cmdline_has(p, out)]
-    assert leftovers == []
+    assert [pid for pid in tree if _running(pid)] == []
+
+
+def _tree_pids(root: int) -> list[int]:
+    table = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+                table[int(entry.name)] = int(stat[stat.rindex(")") + 2:].split()[1])
+            except (OSError, ValueError):
+                pass
+    tree, queue = [], [root]
+    while queue:
+        pid = queue.pop()
+        tree.append(pid)
+        queue += [child for child, parent in table.items() if parent == pid]
+    return tree
+
+
+def _tree_commands(root: int) -> list[str]:
+    commands = []
+    for pid in _tree_pids(root):
+        try:
+            commands.append(Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
+        except OSError:
+            pass
+    return commands
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (this machine's init may not reap orphans)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2] not in "ZX"
+
+
+def _alive(text: str) -> list[int]:
+    return [int(p.name) for p in Path("/proc").iterdir()
+            if p.name.isdigit() and _cmdline_has(p, text) and _running(int(p.name))]
 
 
 def _cmdline_has(proc: Path, text: str) -> bool:
