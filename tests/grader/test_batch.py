@@ -3,6 +3,7 @@
 Most tests grade the fixture homework (small limits, about 3 s a grading); one grades hw2 for real.
 """
 import csv
+import dataclasses
 import json
 import os
 import shutil
@@ -379,10 +380,14 @@ def test_gradebook_cells_never_start_a_formula(tmp_path):
 def test_default_workers_rule():
     homework = find_homework(FIXHW)
     assert homework.limits.cpus == 1.0 and homework.limits.memory_mb == 1024
-    assert batch.default_workers(homework, cores=2, available_mb=64_000) == 1   # 2 // 1.25
-    assert batch.default_workers(homework, cores=4, available_mb=64_000) == 3
-    assert batch.default_workers(homework, cores=64, available_mb=64_000) == 31  # memory: 64000 // 2048
-    assert batch.default_workers(homework, cores=1, available_mb=500) == 1
+    assert batch.default_workers(homework, cores=2, available_mb=64_000) == 2   # one per core
+    assert batch.default_workers(homework, cores=16, available_mb=64_000) == 16
+    assert batch.default_workers(homework, cores=64, available_mb=64_000) == 31  # memory: 64000 // (1024 + 1024)
+    assert batch.default_workers(homework, cores=1, available_mb=500) == 1       # never 0
+    two_cpus = dataclasses.replace(homework, limits=Limits(cpus=2.0, memory_mb=1024))
+    assert batch.default_workers(two_cpus, cores=8, available_mb=64_000) == 4
+    hw2 = find_homework("hw2")                                                  # 4096 MB sandboxes
+    assert batch.default_workers(hw2, cores=16, available_mb=20_000) == 3
 
 
 def test_task_runs_what_the_planner_planned(tmp_path):
