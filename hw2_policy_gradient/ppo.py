@@ -76,8 +76,11 @@ class PPOAgent(PGAgent):
         log pi_theta_old = self.actor.log_prob(observations, actions) is computed ONCE, before the
         first step, without gradient, and stays fixed for all epochs. Every epoch visits each
         sample exactly once, in a new random order: one torch.randperm(N) call per epoch and no
-        other draw from torch's generator (the grader seeds it and replays your order), in minibatches of minibatch_size (the last one smaller when it does not divide N):
-        ppo_epochs * ceil(N / minibatch_size) Adam steps in all. Each step, on minibatch b:
+        other draw from torch's generator (the grader seeds it and replays your order), in
+        minibatches of minibatch_size (the last one smaller when it does not divide N):
+        ppo_epochs * ceil(N / minibatch_size) Adam steps in all. The advantages arrive as update
+        made them (normalized once over the whole batch when normalize_advantages): use them as they
+        are, without normalizing each minibatch again. Each step, on minibatch b:
 
             loss_b = clipped_surrogate_loss(log pi_theta(b), log pi_theta_old(b), A_hat(b), clip_epsilon)
                      - entropy_coefficient * mean of self.actor.entropy over b

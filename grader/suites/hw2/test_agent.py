@@ -349,4 +349,7 @@ def test_update_matches_reference_with_gae_and_entropy(submission, rng):
         assert key in got, f"update's metrics lack {key!r} (it has {sorted(got)[:10]})"
     assert_close(check_float(got["actor_loss"], "update's actor_loss"), expected["actor_loss"],
                  "update's actor_loss (with the entropy bonus)", rtol=1e-4, atol=1e-5)
+    assert_close(check_float(got["baseline_loss"], "update's baseline_loss"), expected["baseline_loss"],
+                 "update's baseline_loss (what critic.update returned: the loss before its last step)",
+                 rtol=1e-4, atol=1e-5)
     assert_same_parameters(submission, student, local, "the agent after one update")

@@ -3,12 +3,13 @@
 The update is tested in pieces, each at settings where the piece matters, so that one bug costs its
 share and not the whole loop: several epochs of one full-batch step; minibatches smaller than the
 batch (the worker's and the harness's torch generators are seeded alike, so torch.randperm shuffles
-alike); a nonzero entropy bonus; a gradient-norm clip small enough to bind.
+alike); a nonzero entropy bonus; a gradient-norm clip small enough to bind; the metrics the handout
+defines (README 6.2), on a batch cut into several minibatches.
 """
 import numpy as np
 import torch
 
-from grader.harness.api import assert_close, check_array, points
+from grader.harness.api import assert_close, check_array, check_float, points
 from hidden_inputs import episode_flags, observation_batch, random_gamma
 from hw2_policy_gradient.ppo import PPOAgent, clipped_surrogate_loss
 
@@ -58,7 +59,7 @@ def test_clipped_surrogate_loss_matches_reference(submission, rng):
     assert_close(got, expected, f"clipped_surrogate_loss (clip_epsilon = {inputs[3]})", rtol=1e-4, atol=1e-5)
 
 
-@points(3, part="ppo")
+@points(2, part="ppo")
 def test_clipping_flattens_the_right_side(submission, rng):
     """clipped_surrogate_loss gradient: zero exactly where the clipped term is the minimum"""
     inputs = surrogate_inputs(rng)
@@ -142,3 +143,40 @@ def test_ppo_update_clips_the_gradient_norm(submission, rng):
     """PPOAgent.update with a max_grad_norm small enough to bind"""
     ppo_update(submission, rng, ppo_epochs=2, minibatch_size=1000, learning_rate=0.05,
                max_grad_norm=round(float(rng.uniform(0.01, 0.05)), 3))
+
+
+@points(1, part="ppo")
+def test_ppo_update_policy_reports_the_metrics_of_the_handout(submission, rng, credit):
+    """PPOAgent.update_policy's metrics (README 6.2): actor_loss with the entropy term, entropy, clip_fraction, approx_kl"""
+    obs_dim, act_dim, minibatch_size = 3, 2, int(rng.choice([8, 12, 16]))
+    n = minibatch_size * int(rng.integers(3, 6))  # whole minibatches: every reading of "the mean" agrees
+    # steps small enough that the last epoch clips some samples and not all (0.3 to 0.7 of them)
+    settings = {"ppo_epochs": int(rng.integers(2, 4)), "minibatch_size": minibatch_size, "learning_rate": 0.003,
+                "clip_epsilon": round(float(rng.uniform(0.1, 0.2)), 3), "max_grad_norm": 0.5,
+                "entropy_coefficient": round(float(rng.uniform(0.1, 0.5)), 3)}
+    observations = rng.normal(size=(n, obs_dim)).astype(np.float32)
+    actions = rng.normal(size=(n, act_dim)).astype(np.float32)
+    advantages = rng.normal(size=n).astype(np.float32)
+    torch.manual_seed(int(rng.integers(1 << 30)))
+    local = PPOAgent(obs_dim, act_dim, False, settings)
+    student = submission.new("hw2_policy_gradient.ppo.PPOAgent", obs_dim, act_dim, False, settings)
+    submission.set_state(student, {k: v.detach().numpy().copy() for k, v in local.state_dict().items()})
+    shuffle_seed = int(rng.integers(1 << 30))
+    submission.new("torch.manual_seed", shuffle_seed)
+    got = student.update_policy(*[submission.new("torch.as_tensor", x) for x in (observations, actions, advantages)])
+    torch.manual_seed(shuffle_seed)
+    expected = local.update_policy(*[torch.as_tensor(x) for x in (observations, actions, advantages)])
+    assert isinstance(got, dict), f"update_policy must return a dict of metrics, got {type(got).__name__}"
+    wrong = []
+    # clip_fraction counts samples: allow one sample of the last epoch sitting on the clip boundary
+    tolerances = {"actor_loss": (1e-3, 1e-6), "entropy": (1e-3, 1e-6), "clip_fraction": (0.0, 1.01 / n),
+                  "approx_kl": (1e-2, 1e-6)}
+    for key, (rtol, atol) in tolerances.items():
+        if key not in got:
+            wrong.append(f"{key} is missing")
+            continue
+        value = check_float(got[key], f"update_policy's {key}")
+        if not np.isclose(value, expected[key], rtol=rtol, atol=atol):
+            wrong.append(f"{key} is {value:.5g}, expected {expected[key]:.5g}")
+    credit.fraction = 1 - len(wrong) / len(tolerances)
+    assert not wrong, "the metrics of PPOAgent.update_policy (README 6.2): " + "; ".join(wrong)
