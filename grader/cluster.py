@@ -58,12 +58,23 @@ def ray_engine(address: str, unsandboxed: bool = False, workers: int | None = No
         if not tasks:
             return
         if not ray.is_initialized():
-            ray.init(address=None if address == "local" else address, log_to_driver=False,
-                     logging_level="WARNING", configure_logging=False)
+            unreachable = _unreachable(address)
+            if unreachable:
+                raise SystemExit(unreachable)
+            try:
+                ray.init(address=None if address == "local" else address, log_to_driver=False,
+                         logging_level="WARNING", configure_logging=False)
+            except Exception as err:
+                raise SystemExit(f"could not reach the Ray cluster at {address}: {type(err).__name__}: {err}\n"
+                                 "Start it with `ray start --head` (docs/GRADER.md, \"Grading on a Ray cluster\")"
+                                 ) from None
         homework = find_homework(tasks[0].hw)
         version = suite_version(homework)
         resources = ray.cluster_resources()
         cpus, gpus, env = task_resources(homework.limits, resources.get("GPU", 0))
+        problem = unschedulable(cpus, gpus, [n.get("Resources", {}) for n in ray.nodes() if n.get("Alive")])
+        if problem:
+            raise SystemExit(problem)
         remote = ray.remote(_grade_on_node).options(num_cpus=cpus, num_gpus=gpus, max_retries=TASK_RETRIES,
                                                     retry_exceptions=False)
         queue, running = list(tasks), {}
@@ -100,6 +111,33 @@ def task_resources(limits, cluster_gpus: float) -> tuple[float, int, dict[str, s
     CUDA_VISIBLE_DEVICES empty: a grading must not use a GPU that Ray reserved for nobody."""
     gpus = 1 if limits.gpu and cluster_gpus >= 1 else 0
     return limits.cpus + HARNESS_CPUS, gpus, {} if gpus else {"CUDA_VISIBLE_DEVICES": ""}
+
+
+def _unreachable(address: str, timeout_s: float = 10.0) -> str | None:
+    """Why nothing listens at a HOST:PORT (or ray://HOST:PORT) address, or None: ray.init would
+    retry for minutes before saying so."""
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        return None  # "auto", "local": Ray finds the cluster itself
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s).close()
+    except OSError as err:
+        return (f"no Ray cluster answers at {address} ({err.strerror or err}). Start its head with "
+                "`ray start --head --port=6379` and pass the address it prints (docs/GRADER.md, "
+                "\"Grading on a Ray cluster\")")
+    return None
+
+
+def unschedulable(cpus: float, gpus: int, nodes: list[dict]) -> str | None:
+    """Why no node of the cluster (its resources) can ever run one grading, or None. Ray would
+    otherwise wait for such a node forever."""
+    if any(node.get("CPU", 0) >= cpus and node.get("GPU", 0) >= gpus for node in nodes):
+        return None
+    largest = max((node.get("CPU", 0) for node in nodes), default=0)
+    need = f"{cpus:g} CPUs" + (f" and {gpus} GPU" if gpus else "")
+    return (f"no node of the Ray cluster can run a grading: each needs {need} (the manifest's `cpus` plus "
+            f"{HARNESS_CPUS:g} for the harness) and the largest node offers {largest:g} CPUs. Give nodes more "
+            "(`ray start --num-cpus N`) or lower `cpus` in the homework's submission.yaml")
 
 
 def _collect(ray, ref, task: Task, started: float) -> Row:

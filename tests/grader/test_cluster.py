@@ -212,6 +212,24 @@ def test_task_resources_cpu_gpu_and_the_gpu_variable():
     assert cluster.task_resources(Limits(gpu=False), 4)[1:] == (0, {"CUDA_VISIBLE_DEVICES": ""})
 
 
+def test_a_cluster_too_small_for_one_grading_is_refused_not_waited_for():
+    assert cluster.unschedulable(1.25, 0, [{"CPU": 1.0}, {"CPU": 2.0}]) is None
+    message = cluster.unschedulable(1.25, 0, [{"CPU": 1.0}, {"CPU": 0.0, "GPU": 1.0}])
+    assert "1.25 CPUs" in message and "largest node offers 1 CPUs" in message
+    assert "and 1 GPU" in cluster.unschedulable(1.25, 1, [{"CPU": 8.0}, {"CPU": 1.0, "GPU": 1.0}])
+    assert cluster.unschedulable(1.25, 1, [{"CPU": 8.0, "GPU": 2.0}]) is None
+    assert cluster.unschedulable(1.25, 0, []) is not None
+
+
+def test_an_address_where_nothing_listens_fails_at_once():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # bound, not listening: connections are refused
+        assert "no Ray cluster answers at 127.0.0.1:" in cluster._unreachable(f"127.0.0.1:{port}")
+        assert "no Ray cluster answers" in cluster._unreachable(f"ray://127.0.0.1:{port}")
+    assert cluster._unreachable("auto") is None and cluster._unreachable("local") is None
+
+
 def test_without_ray_the_message_says_how_to_install_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)
     with pytest.raises(SystemExit, match=r"pip install -e \"\.\[cluster\]\""):
