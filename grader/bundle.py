@@ -214,6 +214,14 @@ if [ -n "${DEEPRL_SEED:-}" ]; then
     EXTRA+=(--seed "$DEEPRL_SEED")
 fi
 
+# A single uploaded .zip and no Python file beside it: grade the zip (the grader extracts it safely).
+shopt -s nullglob globstar
+ZIPS=("$SUBMISSION"/*.zip)
+PYS=("$SUBMISSION"/**/*.py)
+if [ "${#ZIPS[@]}" -eq 1 ] && [ "${#PYS[@]}" -eq 0 ]; then
+    SUBMISSION="${ZIPS[0]}"
+fi
+
 "$PYTHON" -m grader grade "$HW" --submission "$SUBMISSION" --out "$RESULTS" "${EXTRA[@]}"
 """
 

@@ -143,11 +143,14 @@ def test_another_homework_bundle_has_its_suite_only(fixture_bundle):
 def test_starter_scores_zero_and_a_chosen_fallback_says_so(fixture_bundle, tmp_path):
     root = tmp_path / "autograder"
     unpack(fixture_bundle, root)
-    shutil.copytree(FIXTURE / "starter", root / "submission", dirs_exist_ok=True)
+    with zipfile.ZipFile(root / "submission" / "release.zip", "w") as upload:  # a zipped release folder
+        for name in ("functions.py", "policy.py"):
+            upload.write(FIXTURE / "starter" / "fixhw" / name, f"student-release/fixhw/{name}")
     done = run_autograder(root, DEEPRL_SANDBOX="off", DEEPRL_SEED="5")
     assert done.returncode == 0, done.stdout + done.stderr
     results = check_gradescope_results(root / "results" / "results.json")
     assert results["score"] == 0 and len(results["tests"]) == 6
+    assert all(t["output"].startswith("not implemented yet: ") for t in results["tests"]), results  # read the zip
     assert "DEEPRL_SANDBOX=off: grading without the sandbox" in done.stdout
     assert "ran without the sandbox" in results["output"] and "seed 5 (reproduce" in results["output"]
 
