@@ -137,6 +137,11 @@ MUTANTS = (
             ("(old_log_probs - self.actor.log_prob(observations, actions)).mean()",
              "(self.actor.log_prob(observations, actions) - old_log_probs).mean()")),
            ("test_ppo_update_policy_reports_the_metrics_of_the_handout",)),
+    Mutant("ppo_new_optimizer_every_update", "ppo.py",
+           (("        num_samples = len(observations)\n",
+             "        num_samples = len(observations)\n"
+             "        self.actor_optimizer = torch.optim.Adam(self.actor.parameters(), lr=config.learning_rate)\n"),),
+           ("test_ppo_update_epochs_on_the_full_batch",)),
     # ---- correct variants: a legitimate reading must score full marks
     Mutant("gae_reads_values_t_plus_1", "returns.py",
            (("    deltas = rewards + gamma * next_values * (~terminated) - values\n",

@@ -81,47 +81,55 @@ def test_no_gradient_flows_into_the_old_log_probs(submission, rng):
         "gradient reaches old_log_probs: detach them, pi_theta_old is a constant in the ratio")
 
 
-def ppo_update(submission, rng, **overrides):
-    """The student's PPOAgent.update and the reference's on the same weights, batch and torch seed;
-    the actor's parameters after the update must match."""
+def ppo_update(submission, rng, iterations=1, **overrides):
+    """The student's PPOAgent.update and the reference's on the same weights, batches and torch seeds,
+    `iterations` times (a new batch each time); the actor's parameters afterwards must match."""
     settings = {"use_baseline": True, "gae_lambda": 0.95, "gamma": random_gamma(rng), "ppo_epochs": 3,
                 "minibatch_size": 1000, "learning_rate": 0.01, "clip_epsilon": round(float(rng.uniform(0.1, 0.3)), 3),
                 "max_grad_norm": 0.0,
                 "baseline_gradient_steps": 2, **overrides}
     obs_dim, act_dim = 3, 2
+    torch.manual_seed(int(rng.integers(1 << 30)))
+    local = PPOAgent(obs_dim, act_dim, False, settings)
+    student = submission.new("hw2_policy_gradient.ppo.PPOAgent", obs_dim, act_dim, False, settings)
+    submission.set_state(student, {k: v.detach().numpy().copy() for k, v in local.state_dict().items()})
+    for _ in range(iterations):
+        batch = ppo_batch(rng, settings["minibatch_size"], obs_dim, act_dim)
+        shuffle_seed = int(rng.integers(1 << 30))
+        submission.new("torch.manual_seed", shuffle_seed)
+        student.update(**batch)
+        torch.manual_seed(shuffle_seed)
+        local.update(**batch)
+    expected = {k: v.detach().numpy() for k, v in local.state_dict().items() if k.startswith("actor.")}
+    got = submission.get_state(student)
+    assert isinstance(got, dict) and set(expected) <= set(got), "the PPO agent's state_dict lacks the actor's parameters"
+    after = "the PPO update" if iterations == 1 else f"{iterations} PPO updates (iterations) in a row"
+    for name, value in expected.items():
+        assert_close(check_array(got[name], f"actor parameter {name}", shape=value.shape), value,
+                     f"actor parameter {name} after {after}", rtol=1e-3, atol=1e-5)
+
+
+def ppo_batch(rng, minibatch_size, obs_dim, act_dim):
+    """A flat batch of episodes (continuous actions), cut to whole minibatches when they are smaller."""
     terminated, truncated = episode_flags(rng, num_episodes=4, max_length=16, min_length=4)
     n = len(terminated)
-    if settings["minibatch_size"] < n:  # whole minibatches only (dropping a short last one is no bug)
-        keep = n - n % settings["minibatch_size"]
+    if minibatch_size < n:  # whole minibatches only (dropping a short last one is no bug)
+        keep = n - n % minibatch_size
         terminated, truncated = terminated[:keep], truncated[:keep]
         truncated[-1] |= not terminated[-1]  # the cut ends an episode, as the end of sampling does
         n = keep
     observations, next_observations = observation_batch(rng, terminated, truncated, obs_dim)
-    batch = dict(observations=observations, actions=rng.normal(size=(n, act_dim)).astype(np.float32),
-                 rewards=rng.normal(size=n).astype(np.float32), next_observations=next_observations,
-                 terminated=terminated, truncated=truncated)
-    torch.manual_seed(int(rng.integers(1 << 30)))
-    local = PPOAgent(obs_dim, act_dim, False, settings)
-    student = submission.new("hw2_policy_gradient.ppo.PPOAgent", obs_dim, act_dim, False, settings)
-    expected = {k: v.detach().numpy().copy() for k, v in local.state_dict().items()}
-    submission.set_state(student, expected)
-    shuffle_seed = int(rng.integers(1 << 30))
-    submission.new("torch.manual_seed", shuffle_seed)
-    student.update(**batch)
-    torch.manual_seed(shuffle_seed)
-    local.update(**batch)
-    expected = {k: v.detach().numpy() for k, v in local.state_dict().items() if k.startswith("actor.")}
-    got = submission.get_state(student)
-    assert isinstance(got, dict) and set(expected) <= set(got), "the PPO agent's state_dict lacks the actor's parameters"
-    for name, value in expected.items():
-        assert_close(check_array(got[name], f"actor parameter {name}", shape=value.shape), value,
-                     f"actor parameter {name} after the PPO update", rtol=1e-3, atol=1e-5)
+    return dict(observations=observations, actions=rng.normal(size=(n, act_dim)).astype(np.float32),
+                rewards=rng.normal(size=n).astype(np.float32), next_observations=next_observations,
+                terminated=terminated, truncated=truncated)
 
 
 @points(2, part="ppo")
 def test_ppo_update_epochs_on_the_full_batch(submission, rng):
-    """PPOAgent.update: several epochs of one full-batch step each, actor parameters after the update"""
-    ppo_update(submission, rng, ppo_epochs=int(rng.integers(2, 5)), minibatch_size=1000)
+    """PPOAgent.update: epochs of one full-batch step, two iterations in a row (Adam keeps its state)"""
+    # no baseline here: the second iteration's advantages then do not depend on the critic (tested elsewhere)
+    ppo_update(submission, rng, iterations=2, ppo_epochs=int(rng.integers(2, 5)), minibatch_size=1000,
+               use_baseline=False, gae_lambda=None)
 
 
 @points(2, part="ppo")
