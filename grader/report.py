@@ -10,8 +10,9 @@ come from it; per-test outcomes come from each submission's results.json, which 
 next to the gradebook (the row names it). A test "passes" when it earned all its points: partial
 credit counts as a failure in the pass rate, the points still count in the part means.
 Rows without a total (the batch could not grade them: an unreadable upload, a grader error, a
-timeout) are left out of every number and counted apart in the summary, by status; a graded row
-whose results.json is missing counts in the scores and part means but not in the pass rates.
+timeout) are left out of every number and counted apart in the summary, by status; a row with a
+total but no per-test results (an unreadable upload scores 0; a results.json gone missing) counts
+in the scores but not in the pass rates or the part means, which describe the suite's tests.
 Per-part points come from the gradebook, each part's maximum from the tests' max_score.
 """
 from __future__ import annotations
@@ -248,7 +249,7 @@ def write_report(gradebook: str | Path, out: str | Path) -> Path:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     tests = pass_rates(submissions)
-    means = part_means(submissions, tests)
+    means = part_means([s for s in submissions if s.tests is not None], tests)
     scores = [s.score for s in submissions]
     top = total_points(submissions, tests)
     plot_histogram(scores, top, out / "score_histogram.png")
@@ -264,7 +265,7 @@ def write_report(gradebook: str | Path, out: str | Path) -> Path:
 def summary_markdown(source: str, submissions: list[Submission], tests: list[PassRate],
                      means: dict[str, tuple[float, float]], top: float, ungraded: list[Submission] = ()) -> str:
     scores = [s.score for s in submissions]
-    missing = sum(s.tests is None for s in submissions)
+    missing = sum(s.tests is None for s in submissions)  # e.g. an unreadable upload: total 0, no tests
     lines = [f"# Class report: {source}", "",
              f"{len(scores)} submissions, scored out of {top:g}: mean {statistics.fmean(scores):.2f}, "
              f"median {statistics.median(scores):.2f}, min {min(scores):g}, max {max(scores):g}, "
@@ -275,8 +276,10 @@ def summary_markdown(source: str, submissions: list[Submission], tests: list[Pas
                   ", ".join(f"{status}: {n}" for status, n in sorted(statuses.items())) +
                   "): they are left out of everything below; see their row's message in the gradebook.", ""]
     if missing:
-        lines += [f"{missing} submission(s) have no per-test results (unreadable, or the grader failed on them): "
-                  "they count in the scores, not in the pass rates.", ""]
+        statuses = Counter(s.status or "no status" for s in submissions if s.tests is None)
+        lines += [f"{missing} submission(s) have no per-test results (" +
+                  ", ".join(f"{status}: {n}" for status, n in sorted(statuses.items())) +
+                  "): they count in the scores, not in the pass rates or the part means.", ""]
     counts, edges = histogram(scores, top)
     lines += ["## Scores", "", "![score histogram](score_histogram.png)", "", "| score | submissions |", "|---|---:|"]
     for i, count in enumerate(counts):

@@ -1,6 +1,9 @@
 """`python -m grader report`: a synthetic gradebook (as `grader batch` writes it) with known numbers."""
 import csv
 import json
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -86,7 +89,8 @@ def test_a_graded_row_without_results_counts_in_scores_not_pass_rates(tmp_path):
     (tmp_path / "gradebook_results" / "dave" / "results.json").unlink()
     assert main(["report", str(gradebook), "--out", str(tmp_path / "report")]) == 0
     summary = (tmp_path / "report" / "summary.md").read_text()
-    assert "4 submissions" in summary and "1 submission(s) have no per-test results" in summary
+    assert "4 submissions" in summary and "1 submission(s) have no per-test results (graded: 1)" in summary
+    assert "| returns | 2.67 | 4 | 67% |" in summary    # alice 4, bob 2, carol 2: dave's row is left out
     assert "| `test_b` | returns | 1/3 | 33% |" in summary  # alice, bob, carol: dave's tests are unknown
 
 
@@ -107,3 +111,40 @@ def test_bad_gradebooks_are_clear_errors(tmp_path, capsys, content, message):
     assert main(["report", str(gradebook), "--out", str(tmp_path / "report")]) == 2
     assert message in capsys.readouterr().out
     assert not (tmp_path / "report" / "summary.md").exists()
+
+
+WRONG_FUNCTIONS = """
+import numpy as np
+
+def discounted_return(rewards, gamma):
+    return float(sum(r * gamma ** (t + 1) for t, r in enumerate(rewards)))
+
+def reward_to_go(rewards, gamma):
+    return np.cumsum(np.asarray(rewards, np.float32)[::-1])[::-1].copy()
+
+def normalize(values):
+    values = np.asarray(values, np.float32)
+    return (values - values.mean()) / (values.std() + 1e-8)
+"""
+
+
+def test_report_of_a_real_batch_gradebook(tmp_path):
+    """The contract with `grader batch`: its CSV and results folders, read as they are written."""
+    repo, fixture = Path(__file__).resolve().parents[2], Path(__file__).resolve().parents[1] / "fixture_hw"
+    subs = tmp_path / "subs"
+    for name, functions in (("right", (fixture / "fixhw" / "functions.py").read_text()), ("wrong", WRONG_FUNCTIONS)):
+        (subs / name / "fixhw").mkdir(parents=True)
+        (subs / name / "fixhw" / "functions.py").write_text(functions)
+        shutil.copyfile(fixture / "fixhw" / "policy.py", subs / name / "fixhw" / "policy.py")
+    (subs / "broken.zip").write_bytes(b"not a zip")
+    batch = subprocess.run([sys.executable, "-m", "grader", "batch", str(fixture / "fixhw"), str(subs), "--out",
+                            str(tmp_path / "gradebook.csv"), "--workers", "2", "--seed", "3"],
+                           cwd=repo, capture_output=True, text=True, timeout=600)
+    assert batch.returncode == 0, batch.stdout + batch.stderr
+    assert main(["report", str(tmp_path / "gradebook.csv"), "--out", str(tmp_path / "report")]) == 0
+    summary = (tmp_path / "report" / "summary.md").read_text()
+    assert "3 submissions, scored out of 10: mean 5.33" in summary           # 10, 6, and 0 for the broken zip
+    assert "1 submission(s) have no per-test results (unreadable: 1)" in summary
+    failed = [line.split("`")[1] for line in summary.split("## Parts")[0].splitlines() if line.startswith("| `")]
+    assert failed[:2] == ["test_discounted_return_matches_reference", "test_reward_to_go_matches_reference"]
+    assert "| functions | 4.00 | 6 | 67% |" in summary and "| policy | 4.00 | 4 | 100% |" in summary
