@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import copy
 import math
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -34,7 +35,7 @@ from torch import nn
 
 from common.config import config_from_dict
 from common.torch_utils import to_numpy, to_torch
-from hw3_qlearning_ac.sac_networks import EnsembleCritic, SquashedGaussianActor, frozen
+from hw3_qlearning_ac.sac_networks import EnsembleCritic, SquashedGaussianActor
 
 BackupStrategy = Literal["single", "mean", "min"]
 
@@ -231,6 +232,7 @@ class SACConfig:
     initial_alpha: float = 1.0
     auto_alpha: bool = True                  # tune alpha with temperature_loss; False: alpha stays fixed
     target_entropy: float | None = None      # None: -d (minus the action dimension)
+    overlap_actor_critic: bool = False       # compute the actor's and critics' gradients on two threads at once
 
     def __post_init__(self):
         self.hidden_sizes = tuple(self.hidden_sizes)
@@ -308,6 +310,11 @@ class SACAgent(nn.Module):
         observations, next_observations: (B, obs_dim); actions: (B, act_dim) in env units;
         rewards: (B,); terminated: (B,) bool (truncated transitions bootstrap: pass terminated only).
         numpy arrays or tensors. Returns critic_loss, actor_loss, temperature_loss, alpha, q_mean, entropy.
+
+        Order: critic step, then the actor step against the UPDATED critics, then the temperature
+        and the targets. With config.overlap_actor_critic the actor's gradient is computed on a
+        second thread at the same time as the critics' (against the critics before their step, as
+        in the SAC paper's simultaneous updates); both optimizers step afterwards.
         """
         obs = to_torch(observations, device=self.device)
         next_obs = to_torch(next_observations, device=self.device)
@@ -315,10 +322,26 @@ class SACAgent(nn.Module):
         rew = to_torch(rewards, device=self.device)
         term = to_torch(terminated, device=self.device)
         alpha = self.alpha  # one value for this whole update; the temperature step comes last
+        # All random numbers are drawn here, in a fixed order, whichever thread uses them.
+        b, d = act.shape
+        next_noise = torch.randn(b, d, device=self.device)
+        actor_noise = torch.randn(self.config.reinforce_samples if self.config.actor_gradient == "reinforce" else 1,
+                                  b, d, device=self.device)
 
-        metrics = self.update_critic(obs, act, rew, next_obs, term, alpha)
-        actor_metrics, log_probs = self.update_actor(obs, alpha)
-        metrics.update(actor_metrics)
+        if self.config.overlap_actor_critic:
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                actor_future = pool.submit(self.actor_backward, obs, alpha, actor_noise)
+                critic_loss, q_values = self.critic_backward(obs, act, rew, next_obs, term, alpha, next_noise)
+                actor_loss, log_probs = actor_future.result()
+            self.critic_optimizer.step()
+            self.actor_optimizer.step()
+        else:
+            critic_loss, q_values = self.critic_backward(obs, act, rew, next_obs, term, alpha, next_noise)
+            self.critic_optimizer.step()
+            actor_loss, log_probs = self.actor_backward(obs, alpha, actor_noise)
+            self.actor_optimizer.step()
+        metrics = {"critic_loss": critic_loss.item(), "q_mean": q_values.mean().item(),
+                   "actor_loss": actor_loss.item(), "entropy": -log_probs.mean().item()}
         if self.config.auto_alpha:
             loss = temperature_loss(self.log_alpha, log_probs.detach(), self.target_entropy)
             self.alpha_optimizer.zero_grad()
@@ -329,13 +352,15 @@ class SACAgent(nn.Module):
         metrics["alpha"] = self.alpha
         return metrics
 
-    def update_critic(self, obs, act, rew, next_obs, term, alpha: float) -> dict[str, float]:
-        """Regress every critic onto the soft backup: L = sum_e (1/B) sum_i (Q_e(s_i, a_i) - y_i)^2."""
+    def critic_backward(self, obs, act, rew, next_obs, term, alpha: float, next_noise) -> tuple[torch.Tensor, torch.Tensor]:
+        """Gradients of L = sum_e (1/B) sum_i (Q_e(s_i, a_i) - y_i)^2 in the critics' .grad.
+
+        next_noise: (B, d), the noise of a' ~ pi(.|s'). Returns the loss and q_values (E, B).
+        """
         cfg = self.config
         with torch.no_grad():
             next_mean, next_log_std = self.actor(next_obs)
-            next_actions, next_log_probs = squashed_gaussian_sample_and_log_prob(
-                next_mean, next_log_std, torch.randn_like(next_mean))
+            next_actions, next_log_probs = squashed_gaussian_sample_and_log_prob(next_mean, next_log_std, next_noise)
             next_q = self.target_critic(next_obs, next_actions)
             targets = critic_backup(rew, term, next_q, next_log_probs, cfg.gamma, alpha,
                                     cfg.backup, cfg.entropy_in_backup)
@@ -343,32 +368,34 @@ class SACAgent(nn.Module):
         loss = ((q_values - targets) ** 2).mean(dim=1).sum()
         self.critic_optimizer.zero_grad()
         loss.backward()
-        self.critic_optimizer.step()
-        return {"critic_loss": loss.item(), "q_mean": q_values.mean().item()}
+        return loss, q_values.detach()
 
-    def update_actor(self, obs, alpha: float) -> tuple[dict[str, float], torch.Tensor]:
-        """One actor step; returns its metrics and the log-probabilities (B,) of the sampled actions."""
+    def actor_backward(self, obs, alpha: float, noise) -> tuple[torch.Tensor, torch.Tensor]:
+        """Gradients of the actor's loss in the actor's .grad; the critics' weights get none.
+
+        noise: (N, B, d) (N = 1 for the reparameterized loss). Returns the loss and the
+        log-probabilities (B,) of the first sample of every state (for the temperature).
+        """
         cfg = self.config
         mean, log_std = self.actor(obs)
+        # detach_weights: the critics' weights enter as constants, so backpropagation reaches the
+        # actions (and so the actor) but computes no critic weight gradients (they would be thrown away).
         if cfg.actor_gradient == "reparameterize":
-            actions, log_probs = squashed_gaussian_sample_and_log_prob(mean, log_std, torch.randn_like(mean))
-            with frozen(self.critic):  # gradients reach the actions, the critics' weights get none
-                q_values = reduce_over_critics(self.critic(obs, actions), cfg.backup)
+            actions, log_probs = squashed_gaussian_sample_and_log_prob(mean, log_std, noise[0])
+            q_values = reduce_over_critics(self.critic(obs, actions, detach_weights=True), cfg.backup)
             loss = actor_loss_reparameterized(log_probs, q_values, alpha)
-            batch_log_probs = log_probs
+            first_log_probs = log_probs
         else:
-            n, (b, d) = cfg.reinforce_samples, mean.shape
-            noise = torch.randn(n, b, d, device=mean.device)
+            n, (b, d) = noise.shape[0], mean.shape
             actions, log_probs = squashed_gaussian_sample_and_log_prob(mean, log_std, noise, reparameterize=False)
             with torch.no_grad():
-                q_all = self.critic(obs.repeat(n, 1), actions.reshape(n * b, d))  # (E, N*B)
+                q_all = self.critic(obs.repeat(n, 1), actions.reshape(n * b, d))
                 q_values = reduce_over_critics(q_all, cfg.backup).reshape(n, b)
             loss = actor_loss_reinforce(log_probs, q_values, alpha)
-            batch_log_probs = log_probs[0]
+            first_log_probs = log_probs[0]
         self.actor_optimizer.zero_grad()
         loss.backward()
-        self.actor_optimizer.step()
-        return {"actor_loss": loss.item(), "entropy": -batch_log_probs.mean().item()}, batch_log_probs
+        return loss, first_log_probs
 
     # --- saving ------------------------------------------------------------------------------
 

@@ -11,9 +11,8 @@ spends most of its time in these small networks (see benchmarks/sac_speed.py).
 """
 from __future__ import annotations
 
-import contextlib
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn
@@ -58,8 +57,10 @@ class EnsembleLinear(nn.Module):
         self.weight = nn.Parameter(torch.empty(num_members, in_features, out_features).uniform_(-bound, bound))
         self.bias = nn.Parameter(torch.empty(num_members, 1, out_features).uniform_(-bound, bound))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # bias + x @ weight, for every member at once
+    def forward(self, x: torch.Tensor, detach_weights: bool = False) -> torch.Tensor:
+        """bias + x @ weight for every member at once; detach_weights: use them as constants."""
+        if detach_weights:
+            return torch.baddbmm(self.bias.detach(), x, self.weight.detach())
         return torch.baddbmm(self.bias, x, self.weight)
 
 
@@ -88,29 +89,15 @@ class EnsembleCritic(nn.Module):
             raise ValueError(f"unknown activation {activation!r}; choose one of {sorted(ACTIVATIONS)}")
         self.activation = ACTIVATIONS[activation]()
 
-    def forward(self, observations: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
-        """(B, obs_dim), (B, act_dim) -> (E, B): row e holds Q_phi_e(s_i, a_i)."""
+    def forward(self, observations: torch.Tensor, actions: torch.Tensor, detach_weights: bool = False) -> torch.Tensor:
+        """(B, obs_dim), (B, act_dim) -> (E, B): row e holds Q_phi_e(s_i, a_i).
+
+        detach_weights=True uses the weights as constants: gradients still flow back to the inputs
+        (the actor's actions) but none is computed for the critics' weights.
+        """
         x = torch.cat([observations, actions], dim=-1)
         # The same input for every member: expand is a view (stride 0), no copy.
         x = x.unsqueeze(0).expand(self.num_critics, *x.shape)
         for layer in self.layers[:-1]:
-            x = self.activation(layer(x))
-        return self.layers[-1](x).squeeze(-1)
-
-
-@contextlib.contextmanager
-def frozen(module: nn.Module) -> Iterator[nn.Module]:
-    """Inside the block, `module`'s parameters need no gradient; gradients still flow THROUGH it.
-
-    The actor's loss is -Q(s, a_theta(s)): backpropagation must go through the critic to the
-    action, but the critic's own weight gradients would be computed only to be thrown away
-    (a third of the critic's backward cost). Freezing skips them.
-    """
-    previous = [p.requires_grad for p in module.parameters()]
-    for p in module.parameters():
-        p.requires_grad_(False)
-    try:
-        yield module
-    finally:
-        for p, flag in zip(module.parameters(), previous):
-            p.requires_grad_(flag)
+            x = self.activation(layer(x, detach_weights))
+        return self.layers[-1](x, detach_weights).squeeze(-1)

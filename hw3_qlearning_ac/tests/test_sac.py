@@ -266,8 +266,32 @@ def test_agent_update_trains_critics_actor_and_temperature():
                                                       agent.critic.parameters(), critic_before):
         np.testing.assert_allclose(target.detach().numpy(), (0.5 * old_target + 0.5 * critic).detach().numpy(), rtol=1e-5, atol=1e-6)
         assert not torch.equal(critic, old_critic)
-    # the actor step left no gradient in the critics (their weights were frozen)
-    assert all(p.requires_grad for p in agent.critic.parameters())
+
+
+
+def test_actor_step_computes_no_critic_weight_gradients():
+    agent = SACAgent(obs_dim=3, act_dim=2, config=SACConfig(hidden_sizes=(8,)))
+    loss, log_probs = agent.actor_backward(torch.randn(4, 3), alpha=0.2, noise=torch.randn(1, 4, 2))
+    assert log_probs.shape == (4,)
+    assert all(p.grad is None for p in agent.critic.parameters())
+    assert all(p.grad is not None for p in agent.actor.parameters())
+
+
+def test_overlapped_update_gives_the_same_critic_step():
+    # With overlap_actor_critic the actor's gradient is computed alongside the critics'; the critic
+    # step itself (and the random numbers) must be exactly those of the sequential update.
+    rng = np.random.default_rng(0)
+    batch = (rng.normal(size=(8, 3)), rng.uniform(-1, 1, size=(8, 2)), rng.normal(size=8), rng.normal(size=(8, 3)),
+             np.zeros(8, dtype=bool))
+    critics = []
+    for overlap in (False, True):
+        torch.manual_seed(0)
+        agent = SACAgent(obs_dim=3, act_dim=2, config=SACConfig(hidden_sizes=(8,), overlap_actor_critic=overlap))
+        metrics = agent.update(*batch)
+        critics.append((metrics["critic_loss"], [p.detach().clone() for p in agent.critic.parameters()]))
+    assert critics[0][0] == critics[1][0]
+    for sequential, overlapped in zip(critics[0][1], critics[1][1]):
+        assert torch.equal(sequential, overlapped)
 
 
 @pytest.mark.parametrize("actor_gradient, samples", [("reinforce", 1), ("reinforce", 4)])
