@@ -49,7 +49,9 @@ Rules for every hidden suite (issues 8 and 9; docs/GRADER.md "Writing a hidden t
        next_values[t] == values[t + 1]); every legitimate reading of the handout scores full marks.
     3. Coverage: every option the handout's experiments (configs) use is exercised by a test at a value
        where it matters (a nonzero coefficient, a minibatch smaller than the batch, lambda = 0 as a
-       value, not as "off"), including every combination of options the configs use.
+       value, not as "off"), including every combination of options the configs use. Code that keeps
+       state across calls (an optimizer's moments) is called twice in a row in some test, so state
+       that is rebuilt or lost on each call shows.
     4. No vacuous tests: a test that checks a property (no gradient into X, takes n steps, returns a
        loss) also checks a value the harness computes itself (from the reference, or from get_state),
        so a stub cannot pass it. A smoke training pays only for weights the student's learning
