@@ -229,7 +229,8 @@ def plot_part_means(means: dict[str, tuple[float, float]], out: Path) -> None:
     percents = [100 * mean / top for mean, top in means.values()]
     bars = ax.bar(names, percents, color=[f"C{i % 10}" for i in range(len(names))])
     for bar, (mean, top) in zip(bars, means.values()):
-        ax.text(bar.get_x() + bar.get_width() / 2, bar.get_height() + 1.5, f"{100 * mean / top:.0f}% ({mean:.1f}/{top:g})",
+        label = f"{100 * mean / top:.0f}% ({mean:.1f}/{top:g})"
+        ax.text(bar.get_x() + bar.get_width() / 2, bar.get_height() + 1.5, label,
                 ha="center", fontsize=8)
     ax.set_ylim(0, 110)
     ax.set_ylabel("mean score (% of the part's points)")

@@ -59,7 +59,8 @@ def test_same_seed_same_results_and_another_seed_other_inputs(tmp_path):
     submission.mkdir(parents=True)
     (submission / "functions.py").write_text(WRONG_FUNCTIONS)
     shutil.copyfile(FIXTURE / "fixhw" / "policy.py", submission / "policy.py")  # the training test passes
-    runs = {name: (grade(FIXTURE / "fixhw", tmp_path / f"{name}.json", seed, submission.parent), tmp_path / f"{name}.json")
+    outs = {name: tmp_path / f"{name}.json" for name in ("first", "again", "other")}
+    runs = {name: (grade(FIXTURE / "fixhw", outs[name], seed, submission.parent), outs[name])
             for name, seed in (("first", 123), ("again", 123), ("other", 124))}
     first, again, other = (finish(process, out) for process, out in runs.values())
 
