@@ -38,9 +38,12 @@ DEEPRL_SANDBOX=off always grades unsandboxed.
 """
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import re
 import subprocess
+import sys
 import zipfile
 from pathlib import Path, PurePosixPath
 
@@ -98,7 +101,12 @@ def torch_pin() -> str:
 def write_bundle(hw: str, out: str | Path) -> dict:
     """Write the autograder zip for `hw` to `out`; return a summary (files, bytes)."""
     homework = find_homework(hw)
-    files = bundle_files(homework)
+    with contextlib.redirect_stderr(io.StringIO()) as notes:  # staging's words for untracked files
+        files = bundle_files(homework)
+    for line in notes.getvalue().splitlines():
+        print(line.replace("staging:", "bundle:").replace("are not staged (git add them if the worker needs them)",
+                                                         "are left out of the bundle (git add them if grading "
+                                                         "needs them)"), file=sys.stderr)
     scripts = {"setup.sh": setup_script(torch_pin()), "run_autograder": run_script(homework_argument(homework))}
     info = {"homework": homework.id, "package": homework.package, "grade_argument": homework_argument(homework),
             "commit": _commit(), "files": len(files) + len(scripts) + 1}
@@ -127,7 +135,11 @@ def _commit() -> str:
                               timeout=30)
     except (OSError, subprocess.SubprocessError):
         return "unknown"
-    return done.stdout.strip() if done.returncode == 0 else "unknown"
+    if done.returncode != 0:
+        return "unknown"
+    changed = subprocess.run(["git", "-C", str(REPO_ROOT), "status", "--porcelain", "--untracked-files=no"],
+                             capture_output=True, text=True, timeout=30).stdout.strip()
+    return done.stdout.strip() + ("-dirty" if changed else "")  # tracked files as they are on disk, not HEAD
 
 
 def setup_script(torch_version: str) -> str:
@@ -233,7 +245,8 @@ def run(args) -> int:
     except BundleError as err:
         print(f"bundle: {err}")
         return 2
+    commit = info["commit"][:12] + ("-dirty" if info["commit"].endswith("-dirty") else "")
     print(f"wrote {args.out}: {info['files']} files, {info['bytes'] / 2**20:.1f} MiB, grading "
-          f"`{info['grade_argument']}` (commit {info['commit'][:12]}). Upload it as the assignment's autograder "
+          f"`{info['grade_argument']}` (commit {commit}). Upload it as the assignment's autograder "
           "(Gradescope: Configure Autograder > Zip file upload).")
     return 0
