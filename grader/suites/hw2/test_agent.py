@@ -283,9 +283,11 @@ def test_update_normalizes_advantages_exactly_when_enabled(submission, rng, cred
         local, student = twin_agents(submission, rng, settings)
         got = student.update(**batch)
         expected = local.update(**batch)
-        actor_loss = got.get("actor_loss") if isinstance(got, dict) else None
-        loss_ok = isinstance(actor_loss, (int, float)) and np.isclose(actor_loss, expected["actor_loss"],
-                                                                      rtol=1e-4, atol=1e-5)
+        try:  # a number of any kind (float, numpy scalar, 0-d tensor), as check_float reads it
+            actor_loss = check_float(got.get("actor_loss") if isinstance(got, dict) else None, "actor_loss")
+        except AssertionError:
+            actor_loss = None
+        loss_ok = actor_loss is not None and np.isclose(actor_loss, expected["actor_loss"], rtol=1e-4, atol=1e-5)
         if loss_ok and same_parameters(submission, student, local, prefix="actor."):
             passed += 1
         else:
