@@ -48,7 +48,7 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 from grader.harness.staging import instructor_files
-from grader.manifest import REGISTRY, REPO_ROOT, Homework, find_homework
+from grader.manifest import REGISTRY, REPO_ROOT, Homework, ManifestError, find_homework
 from grader.release import is_excluded, load_config
 
 ROOT_FILES = ("pyproject.toml", "README.md", "release.yaml")
@@ -242,7 +242,7 @@ def run(args) -> int:
     """CLI entry point (called by grader.cli)."""
     try:
         info = write_bundle(args.hw, args.out)
-    except BundleError as err:
+    except (BundleError, ManifestError) as err:
         print(f"bundle: {err}")
         return 2
     commit = info["commit"][:12] + ("-dirty" if info["commit"].endswith("-dirty") else "")

@@ -207,3 +207,9 @@ def test_without_bwrap_auto_falls_back_explicitly_and_require_refuses(fixture_bu
     assert done.returncode == 2
     results = check_gradescope_results(root / "results" / "results.json")
     assert results["score"] == 0 and "bubblewrap is not usable here" in results["output"]
+
+
+def test_an_unknown_homework_is_a_clear_error(tmp_path, capsys):
+    from grader.cli import main
+    assert main(["bundle", "hw9", str(tmp_path / "hw9.zip")]) == 2
+    assert "bundle: unknown homework 'hw9'" in capsys.readouterr().out and not (tmp_path / "hw9.zip").exists()
