@@ -549,6 +549,9 @@ def default_workers(homework: Homework, cores: int | None = None, available_mb: 
     cores: it adds no throughput and brings every grading nearer its limits. Memory: each grading's
     sandbox may use memory_mb and its harness HARNESS_BASE_MB more; beyond what is available,
     gradings would fail with "memory limit exceeded" instead of waiting their turn.
+    Measured, `python benchmarks/batch_throughput.py` (hw2, 8 copies of the reference, 2 cores with a
+    load average of 9-10 from other jobs): 1 worker 398 s (median 46.9 s a grading), 2 workers 229 s
+    (median 54.5 s a grading): speedup 1.74, all 16 gradings 100/100.
     """
     cores = cores if cores is not None else len(os.sched_getaffinity(0))
     available_mb = available_mb if available_mb is not None else _available_memory_mb()
