@@ -52,6 +52,7 @@ def test_the_reference_earns_every_point(tmp_path: Path):
     short = [(t["name"], t["output"][:300]) for t in results["tests"] if t["score"] < t["max_score"]]
     assert results["score"] == sum(MANIFEST["parts"].values()) and not short, short
     assert "tests add up to" not in results["output"], results["output"]  # each part's points match the manifest
+    assert "reserved times add up to" not in results["output"], results["output"]  # the time reserves fit the budget
 
 
 def test_the_starter_earns_nothing(tmp_path: Path):
