@@ -2,7 +2,7 @@
 
 Thread count. PyTorch uses every core by default. For the small MLPs of this course that is a
 loss: on a 2-core machine with another process busy, one Adam step of a 2x64 MLP on a batch of
-5000 took 4.6 ms with 1 thread and 28.2 ms with 2 (`python -m benchmarks.torch_threads`), and
+5000 took 4.6 ms with 1 thread and 28.2 ms with 2 (measured by the course staff), and
 acting on one observation was no faster with 2. So the default is 1 thread; set
 DEEPRL_TORCH_THREADS (or call `set_torch_threads(n)`) to use more for large batches on an idle machine.
 """
