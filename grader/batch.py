@@ -323,8 +323,24 @@ Engine = Callable[[list[Task]], Iterable[Row]]
 def local_engine(workers: int, unsandboxed: bool = False) -> Engine:
     """Run tasks `workers` at a time on this machine, yielding rows as they finish."""
     def run(tasks: list[Task]) -> Iterator[Row]:
+        import queue
+
+        from grader.sandbox.gpu import worker_environments
+        # one GPU per concurrent grading for a `gpu: true` homework, none for others (docs/GRADER.md, "GPUs")
+        wants_gpu = bool(tasks) and find_homework(tasks[0].hw).limits.gpu
+        slots = queue.SimpleQueue()
+        for env in worker_environments(max(1, workers), wants_gpu):
+            slots.put(env)
+
+        def grade(task: Task) -> Row:
+            env = slots.get()
+            try:
+                return task.run(unsandboxed, env)
+            finally:
+                slots.put(env)
+
         pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="grading")
-        futures = [pool.submit(task.run, unsandboxed) for task in tasks]
+        futures = [pool.submit(grade, task) for task in tasks]
         try:
             for future in as_completed(futures):
                 yield future.result()

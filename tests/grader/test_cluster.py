@@ -4,7 +4,6 @@ The end-to-end test starts its own Ray head on this machine (`ray start --head`,
 cluster's head node), grades the fixture homework's submissions through it, and compares with a
 local batch. The others check shipping, lost tasks and resources without Ray."""
 import csv
-import dataclasses
 import json
 import os
 import shutil

@@ -1,13 +1,16 @@
 """GPUs and the sandbox (grader/sandbox/gpu.py), checked by simulation: fake /dev/nvidia* nodes.
 
-The last test needs a real CUDA GPU and is skipped without one (see docs/GRADER.md, "GPUs")."""
-import os
+test_a_real_gpu_is_usable_in_the_sandbox_and_memory_stays_capped needs a real CUDA GPU and is
+skipped without one (see docs/GRADER.md, "GPUs")."""
 import resource
+from pathlib import Path
 
 import pytest
 
 from grader.sandbox import gpu
 from grader.sandbox.launcher import bwrap_works
+
+FIXTURE_PACKAGE = Path(__file__).resolve().parent.parent / "fixture_hw" / "fixhw"
 
 
 @pytest.fixture
@@ -152,3 +155,52 @@ def test_a_real_gpu_is_usable_in_the_sandbox_and_memory_stays_capped(homework, t
             submission.call("fixhw.functions.normalize", [1.0])
     finally:
         submission.discard()
+
+
+def test_worker_environments_one_gpu_per_worker_or_none(fake_dev, tmp_path):
+    assert gpu.worker_environments(3, True, {}, fake_dev) == [{"CUDA_VISIBLE_DEVICES": g} for g in ("0", "1", "0")]
+    assert gpu.worker_environments(2, True, {"CUDA_VISIBLE_DEVICES": "1"}, fake_dev) == \
+        [{"CUDA_VISIBLE_DEVICES": "1"}] * 2
+    assert gpu.worker_environments(2, False, {}, fake_dev) == [{"CUDA_VISIBLE_DEVICES": ""}] * 2
+    assert gpu.worker_environments(2, True, {}, tmp_path / "missing") == [{}, {}]  # no GPU: nothing changes
+
+
+def test_a_local_batch_gives_each_concurrent_grading_its_own_gpu(monkeypatch, tmp_path):
+    """grader.batch.local_engine with 2 workers on a simulated 2-GPU machine: no GPU ever holds two
+    gradings at once, and a homework without `gpu: true` gets none."""
+    import dataclasses
+    import threading
+    import time
+
+    from grader import batch
+    from grader.manifest import find_homework
+    monkeypatch.setattr(gpu, "gpu_count", lambda dev="/dev": 2)
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    real = find_homework(str(FIXTURE_PACKAGE))
+    wants = {}
+    monkeypatch.setattr(batch, "find_homework", lambda hw: dataclasses.replace(
+        real, limits=dataclasses.replace(real.limits, gpu=wants["gpu"])))
+    lock, holding, seen = threading.Lock(), {}, []
+
+    def fake_run(self, unsandboxed=False, env=None):
+        device = (env or {}).get("CUDA_VISIBLE_DEVICES")
+        with lock:
+            seen.append(device)
+            holding[device] = holding.get(device, 0) + 1
+            assert device in ("", None) or holding[device] == 1, "two gradings on one GPU"
+        time.sleep(0.05)
+        with lock:
+            holding[device] -= 1
+        return batch.Row(submission=self.name, status="graded", score=1.0, max_score=1.0, parts={}, seed=1,
+                         seconds=0.0)
+
+    monkeypatch.setattr(batch.Task, "run", fake_run)
+    tasks = [batch.Task(hw=str(FIXTURE_PACKAGE), submission=f"s{i}", out_dir=str(tmp_path / f"s{i}"), seed=1, key="", name=f"s{i}")
+             for i in range(6)]
+    wants["gpu"] = True
+    assert len(list(batch.local_engine(2)(tasks))) == 6
+    assert len(seen) == 6 and set(seen) == {"0", "1"}
+    seen.clear()
+    wants["gpu"] = False
+    assert len(list(batch.local_engine(2)(tasks))) == 6
+    assert seen == [""] * 6
