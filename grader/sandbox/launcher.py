@@ -18,6 +18,8 @@ one, so RLIMIT_NPROC and the per-user keyrings are never shared); each worker al
 its own with memory, pids and cpu limits where the host allows it (grader/sandbox/cgroups.py).
 RLIMITs cap address space, CPU seconds, processes, file size and open files. The environment is
 rebuilt from scratch: nothing tells the worker it is being graded.
+A grading given a GPU (grader/sandbox/gpu.py) also gets the NVIDIA device nodes and its
+CUDA_VISIBLE_DEVICES, and its memory is capped by RLIMIT_DATA instead of the address space.
 """
 from __future__ import annotations
 
