@@ -210,3 +210,25 @@ def _resume(path: str, agent: DQNAgent, buffer: ReplayBuffer) -> tuple[int, Repl
     path = Path(path)
     replay_path = (path / "checkpoints" if path.is_dir() else path.parent) / "replay.npz"
     return int(checkpoint["env_steps"]), type(buffer).load(replay_path)
+
+
+def plot_q_estimates(run_dirs, out) -> Path:
+    """Overestimation plot: per experiment, the Q-network's value of the start state (eval_q_estimate)
+    and the discounted return that followed (eval_discounted_return), mean +- std over seeds.
+
+        python -c "from hw3_qlearning_ac.dqn_training import plot_q_estimates as p; p(['runs/hw3'], 'q.png')"
+    """
+    import dataclasses
+
+    from common.plotting import aggregate_runs, draw_curves, find_runs
+
+    runs = [run for run in find_runs(run_dirs) if (run / "metrics.csv").read_text().count("eval_q_estimate")]
+    curves = []
+    for y, what in (("eval_q_estimate", "Q(s0, a0)"), ("eval_discounted_return", "true discounted return")):
+        curves += [dataclasses.replace(c, label=f"{c.label}: {what}") for c in aggregate_runs(runs, "env_steps", y)]
+    figure = draw_curves(curves, "env_steps", "discounted return from s0",
+                         title="Q-value estimates vs the returns they predict")
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(out, dpi=120)
+    return out

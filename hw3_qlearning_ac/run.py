@@ -64,6 +64,10 @@ def main(argv: Sequence[str] | None = None) -> None:
                        out=logger.run_dir / "eval_return.png", title=config.exp_name)
     print(f"metrics: {logger.metrics_path}")
     print(f"plot:    {figure}")
+    if config.algorithm in ("dqn", "soft_q"):
+        from hw3_qlearning_ac.dqn_training import plot_q_estimates
+
+        print(f"Q-value estimates vs returns: {plot_q_estimates([logger.run_dir], logger.run_dir / 'q_estimates.png')}")
     print(f"resume:  --set resume_from={logger.run_dir}  (when checkpoint_every was set)")
     print(f"compare experiments and seeds: python -m common.plotting {logger.run_dir.parent} --out curves.png")
 

@@ -35,6 +35,7 @@ def test_run_main_writes_metrics_checkpoint_and_plot(tmp_path, capsys):
     assert {"env_steps", "train_return", "eval_return", "eval_return_std", "q_loss", "epsilon",
             "eval_q_estimate", "eval_discounted_return"} <= set(header)
     assert (metrics.parent / "eval_return.png").exists()
+    assert (metrics.parent / "q_estimates.png").exists()  # the overestimation plot
     assert (metrics.parent / "checkpoints" / "agent.pt").exists()
 
 
