@@ -68,7 +68,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         from hw3_qlearning_ac.dqn_training import plot_q_estimates
 
         print(f"Q-value estimates vs returns: {plot_q_estimates([logger.run_dir], logger.run_dir / 'q_estimates.png')}")
-    print(f"resume:  --set resume_from={logger.run_dir}  (when checkpoint_every was set)")
+    if getattr(config, "checkpoint_every", None):
+        print(f"resume:  --set resume_from={logger.run_dir}")
     print(f"compare experiments and seeds: python -m common.plotting {logger.run_dir.parent} --out curves.png")
 
 
