@@ -7,7 +7,7 @@ stacked along a leading axis: layer l has weight (E, in_l, out_l) and bias (E, 1
 `torch.baddbmm` applies all E layers in one call. The E critics stay independent (separate
 weights, separate random initialisations, gradients that never mix), but a forward pass costs one
 batched matrix product per layer instead of E separate ones, which matters on a CPU where SAC
-spends most of its time in these small networks (see benchmarks/sac_speed.py).
+spends most of its time in these small networks.
 """
 from __future__ import annotations
 
