@@ -191,6 +191,25 @@ def save_checkpoint(run: Logger | str | Path, name: str, state_dict: Mapping[str
     return path
 
 
+def run_experiment(hw: str, config: Any, train) -> Logger:
+    """What every `python -m hwN_topic.run` does: `train(config, logger)` inside a run directory, then
+    the trained agent saved as checkpoints/agent.pt and its eval_return curve drawn to eval_return.png.
+
+    `config` has exp_name, env_id, seed and log_root. Prints where the metrics and the plot are and
+    returns the (closed) Logger, whose run_dir a homework can use for more plots.
+    """
+    with Logger(hw, config.exp_name, config.env_id, config.seed, config, root=config.log_root) as logger:
+        agent = train(config, logger)
+        save_checkpoint(logger, "agent", agent.state_dict())
+    from common.plotting import plot_runs  # matplotlib only once training is done
+
+    figure = plot_runs([logger.run_dir], x="env_steps", y="eval_return",
+                       out=logger.run_dir / "eval_return.png", title=config.exp_name)
+    print(f"metrics: {logger.metrics_path}")
+    print(f"plot:    {figure}")
+    return logger
+
+
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
     """Load a file written by `save_checkpoint`.
 

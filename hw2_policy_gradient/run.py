@@ -19,7 +19,7 @@ import numpy as np
 
 from common.config import config_from_dict, parse_config
 from common.envs import make_env, make_vector_env
-from common.logger import Logger, progress_bar, save_checkpoint
+from common.logger import Logger, progress_bar, run_experiment
 from common.rollouts import concatenate, sample_trajectories
 from common.torch_utils import get_device, seed_everything, set_torch_threads
 from hw2_policy_gradient.agent import PGAgent
@@ -129,15 +129,7 @@ def config_from_mapping(values: Mapping) -> RunConfig:
 
 def main(argv=None) -> None:
     config = parse_config(RunConfig, argv, description=__doc__.splitlines()[0])
-    with Logger("hw2", config.exp_name, config.env_id, config.seed, config, root=config.log_root) as logger:
-        agent = train(config, logger)
-        save_checkpoint(logger, "agent", agent.state_dict())
-    from common.plotting import plot_runs  # matplotlib only once training is done
-
-    figure = plot_runs([logger.run_dir], x="env_steps", y="eval_return",
-                       out=logger.run_dir / "eval_return.png", title=config.exp_name)
-    print(f"metrics: {logger.metrics_path}")
-    print(f"plot:    {figure}")
+    logger = run_experiment("hw2", config, train)
     print(f"compare experiments and seeds: python -m common.plotting {logger.run_dir.parent} --out curves.png")
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 
 from common.config import add_config_arguments, parse_config
-from common.logger import Logger, save_checkpoint
+from common.logger import run_experiment
 
 # algorithm -> "module:ConfigClass:train_function"; the module is imported only when it is used.
 ALGORITHMS = {
@@ -55,15 +55,7 @@ def load_trainer(algorithm: str):
 def main(argv: Sequence[str] | None = None) -> None:
     config_class, train = load_trainer(algorithm_of(argv))
     config = parse_config(config_class, argv, description=__doc__.splitlines()[0])
-    with Logger("hw3", config.exp_name, config.env_id, config.seed, config, root=config.log_root) as logger:
-        agent = train(config, logger)
-        save_checkpoint(logger, "agent", agent.state_dict())
-    from common.plotting import plot_runs  # matplotlib only once training is done
-
-    figure = plot_runs([logger.run_dir], x="env_steps", y="eval_return",
-                       out=logger.run_dir / "eval_return.png", title=config.exp_name)
-    print(f"metrics: {logger.metrics_path}")
-    print(f"plot:    {figure}")
+    logger = run_experiment("hw3", config, train)
     if config.algorithm in ("dqn", "soft_q"):
         from hw3_qlearning_ac.dqn_training import plot_q_estimates
 

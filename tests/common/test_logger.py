@@ -202,3 +202,28 @@ def test_a_hidden_progress_bar_accepts_metrics():
     bar.show_metrics({"train_return": 1.0})
     bar.update(5)
     bar.close()
+
+
+def test_run_experiment_trains_saves_the_agent_and_draws_eval_return(tmp_path, capsys):
+    from common.logger import run_experiment
+
+    @dataclass
+    class Config:
+        exp_name: str = "exp"
+        env_id: str = "CartPole-v1"
+        seed: int = 3
+        log_root: str = str(tmp_path)
+
+    config = Config()
+
+    def train(cfg, logger):
+        for step, value in ((100, 1.0), (200, 3.0)):
+            logger.log({"env_steps": step, "eval_return": value})
+        return torch.nn.Linear(2, 1)
+
+    logger = run_experiment("hw9", config, train)
+    assert logger.run_dir.parent == tmp_path / "hw9"
+    assert set(torch.load(logger.run_dir / "checkpoints" / "agent.pt")) == {"weight", "bias"}
+    assert (logger.run_dir / "eval_return.png").stat().st_size > 0
+    printed = capsys.readouterr().out
+    assert str(logger.metrics_path) in printed and "eval_return.png" in printed
