@@ -81,6 +81,9 @@ def test_no_gradient_flows_into_the_old_log_probs(submission, rng):
         "gradient reaches old_log_probs: detach them, pi_theta_old is a constant in the ratio")
 
 
+FORGIVEN_FRACTION = 0.005  # of the entries of one parameter tensor, see ppo_update
+
+
 def ppo_update(submission, rng, iterations=1, **overrides):
     """The student's PPOAgent.update and the reference's on the same weights, batches and torch seeds,
     `iterations` times (a new batch each time); the actor's parameters afterwards must match."""
@@ -105,8 +108,14 @@ def ppo_update(submission, rng, iterations=1, **overrides):
     assert isinstance(got, dict) and set(expected) <= set(got), "the PPO agent's state_dict lacks the actor's parameters"
     after = "the PPO update" if iterations == 1 else f"{iterations} PPO updates (iterations) in a row"
     for name, value in expected.items():
-        assert_close(check_array(got[name], f"actor parameter {name}", shape=value.shape), value,
-                     f"actor parameter {name} after {after}", rtol=1e-3, atol=1e-5)
+        actual = check_array(got[name], f"actor parameter {name}", shape=value.shape)
+        # Adam divides each gradient entry by its own size: an entry whose gradient is near Adam's eps
+        # (or near 0) moves by an amount that float rounding alone can change, so a correct
+        # implementation that adds in another order (GAE reading values[t + 1]) can differ there. A
+        # few such entries are forgiven; a wrong update moves most entries of a tensor.
+        mismatched = int((~np.isclose(actual, value, rtol=1e-3, atol=1e-5)).sum())
+        if mismatched > int(FORGIVEN_FRACTION * value.size):
+            assert_close(actual, value, f"actor parameter {name} after {after}", rtol=1e-3, atol=1e-5)
 
 
 def ppo_batch(rng, minibatch_size, obs_dim, act_dim):
