@@ -120,7 +120,8 @@ def ppo_update(submission, rng, iterations=1, **overrides):
 
 def ppo_batch(rng, minibatch_size, obs_dim, act_dim):
     """A flat batch of episodes (continuous actions), cut to whole minibatches when they are smaller."""
-    terminated, truncated = episode_flags(rng, num_episodes=4, max_length=16, min_length=4)
+    # N >= 32: at least two minibatches of the largest size (16), or minibatching would go untested
+    terminated, truncated = episode_flags(rng, num_episodes=4, max_length=16, min_length=8)
     n = len(terminated)
     if minibatch_size < n:  # whole minibatches only (dropping a short last one is no bug)
         keep = n - n % minibatch_size
