@@ -305,12 +305,14 @@ def verdict(mutant: Mutant, results: dict) -> str | None:
     return f"NOT CAUGHT by {missed}" if missed else None
 
 
-def run(mutant: Mutant) -> tuple[str | None, dict]:
+def run(mutant: Mutant, seed: int | None = None) -> tuple[str | None, dict]:
+    """Grade `mutant`; `seed` fixes the hidden inputs (None: fresh ones, as a real grading draws)."""
     homework = find_homework("hw2")
     with tempfile.TemporaryDirectory() as tmp:
         write_mutant(mutant, Path(tmp) / "submission")
         suite = partial_suite(mutant.graded_files(), Path(tmp) / "suite")
-        results = grade(dataclasses.replace(homework, suite_dir=suite), submission=Path(tmp) / "submission")
+        results = grade(dataclasses.replace(homework, suite_dir=suite), submission=Path(tmp) / "submission",
+                        seed=seed)
     return verdict(mutant, results), results
 
 
