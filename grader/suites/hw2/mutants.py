@@ -6,8 +6,9 @@
 
 Each entry is the reference (or, with `starter=True`, the starter) with one change planted: text
 replacements in one student file and/or code appended to student files. It is graded like a
-submission through the real harness, on the suite files in `suite_files` only (the tests that can
-see the change; grading the others would only cost CI time), and must behave as its kind says:
+submission through the real harness (grader/mutants.py), on the suite files in `suite_files` only
+(the tests that can see the change; grading the others would only cost CI time), and must behave as
+its kind says:
     bug      every test in `must_fail` loses points
     correct  a legitimate reading of the handout: every graded test scores full marks
     cheat    points without the work: every test in `must_fail` scores 0 (`must_fail=("*",)`: all of them)
@@ -15,37 +16,13 @@ Exit status 1 when one of them does not.
 """
 from __future__ import annotations
 
-import dataclasses
-import shutil
 import sys
-import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
-from grader.harness.grade import grade
-from grader.manifest import find_homework
-from grader.starter import make_starter
+from grader.mutants import HomeworkMutants, Mutant
 
-PACKAGE = "hw2_policy_gradient"
-SUITE = Path(__file__).resolve().parent
 FILE_SUITES = {"returns.py": ("test_returns.py",), "agent.py": ("test_agent.py",),
                "critics.py": ("test_agent.py",), "policies.py": ("test_policies.py",), "ppo.py": ("test_ppo.py",)}
-
-
-@dataclass(frozen=True)
-class Mutant:
-    name: str
-    file: str
-    replacements: tuple[tuple[str, str], ...]
-    must_fail: tuple[str, ...] = ()
-    kind: str = "bug"                              # "bug", "correct" or "cheat"
-    appended: tuple[tuple[str, str], ...] = ()     # (student file, code appended to it)
-    suite_files: tuple[str, ...] = ()              # default: FILE_SUITES[file]
-    starter: bool = False                          # plant into the starter instead of the reference
-
-    def graded_files(self) -> tuple[str, ...]:
-        return self.suite_files or FILE_SUITES[self.file]
-
 
 RTG_LOOP = """        following = rewards[t] + gamma * following
         returns[t] = following"""
@@ -87,9 +64,12 @@ MUTANTS = (
             ("            to_torch(advantages, device=device),\n",
              "            to_torch(advantages, device=device) + (0.0 if self.critic is None else\n"
              "                self.critic(to_torch(observations)) - self.critic(to_torch(observations)).detach()),\n"),
-            # the usual companion: zero_grad after the step, so the leaked gradient is applied
             ),
-           ("test_actor_loss_sends_no_gradient_into_the_baseline",)),
+           ("test_actor_loss_sends_no_gradient_into_the_baseline",),
+           # the usual companion: zero_grad after the step, so the leaked gradient is applied
+           also=(("critics.py",
+                  "            self.optimizer.zero_grad()\n            loss.backward()\n            self.optimizer.step()\n",
+                  "            loss.backward()\n            self.optimizer.step()\n            self.optimizer.zero_grad()\n"),)),
     Mutant("baseline_updated_before_the_actor", "agent.py",
            (("        values = self.values(observations)\n",
              "        if self.critic is not None:\n"
@@ -242,92 +222,14 @@ def clipped_surrogate_loss(log_probs, old_log_probs, advantages, clip_epsilon):
 """,
 }
 
-# the critic companion of actor_gradient_into_baseline: zero the gradients after the step
-CRITIC_ZERO_GRAD_AFTER_STEP = (
-    "            self.optimizer.zero_grad()\n            loss.backward()\n            self.optimizer.step()\n",
-    "            loss.backward()\n            self.optimizer.step()\n            self.optimizer.zero_grad()\n",
-)
-
-
-def write_mutant(mutant: Mutant, out: Path) -> None:
-    homework = find_homework("hw2")
-    for file in homework.files:
-        (out / file).parent.mkdir(parents=True, exist_ok=True)
-        text = (homework.root / file).read_text()
-        (out / file).write_text(make_starter(text, file, hw="hw2").text if mutant.starter else text)
-    path = out / PACKAGE / mutant.file
-    text = path.read_text()
-    for old, new in mutant.replacements:
-        if old not in text:
-            raise SystemExit(f"mutant {mutant.name}: {old!r} not found in {mutant.file}; update the mutant")
-        text = text.replace(old, new)
-    path.write_text(text)
-    for file, code in mutant.appended:
-        code = code.replace("CONTROLLER_CHEAT", CONTROLLER_CHEAT)
-        code = STUBS.get(code, code)
-        target = out / PACKAGE / file
-        target.write_text(target.read_text() + code)
-    if mutant.name == "actor_gradient_into_baseline":
-        critic = out / PACKAGE / "critics.py"
-        critic.write_text(critic.read_text().replace(*CRITIC_ZERO_GRAD_AFTER_STEP))
-
-
-def partial_suite(files: tuple[str, ...], out: Path) -> Path:
-    """A copy of the suite with only `files` of its tests (and all its helper modules)."""
-    out.mkdir()
-    for source in SUITE.glob("*.py"):
-        if not source.name.startswith("test_") or source.name in files:
-            shutil.copy(source, out / source.name)
-    return out
-
-
-GRADER_TROUBLE = ("not run:", "the grader could not check your result")
-
-
-def verdict(mutant: Mutant, results: dict) -> str | None:
-    """None when the mutant behaves as its kind requires, else what went wrong."""
-    tests = results["tests"]
-    # a grading that broke down loses points everywhere: that must never count as "caught"
-    trouble = [t["name"].split(":")[0] for t in tests if any(m in t["output"] for m in GRADER_TROUBLE)]
-    if trouble or "internal error" in results["output"] or not tests:
-        return f"the grading itself failed (tests {trouble}): {results['output'][-500:]}"
-    scores = {t["name"].split(":")[0]: (t["score"], t["max_score"]) for t in tests}
-    if mutant.kind == "correct":
-        short = [name for name, (score, top) in scores.items() if score < top]
-        return f"a correct variant lost points in {short}" if short else None
-    if mutant.kind == "cheat":
-        names = list(scores) if mutant.must_fail == ("*",) else mutant.must_fail
-        paid = [name for name in names if scores.get(name, (0, 0))[0] > 0]
-        missing = [name for name in names if name not in scores]
-        return f"the cheat earned points in {paid}" if paid else (f"tests not run: {missing}" if missing else None)
-    lost = {name for name, (score, top) in scores.items() if score < top}
-    missed = [name for name in mutant.must_fail if name not in lost]
-    return f"NOT CAUGHT by {missed}" if missed else None
+HOMEWORK = HomeworkMutants("hw2", Path(__file__).resolve().parent, FILE_SUITES, MUTANTS,
+                           {"CONTROLLER_CHEAT": CONTROLLER_CHEAT, **STUBS})
 
 
 def run(mutant: Mutant, seed: int | None = None) -> tuple[str | None, dict]:
     """Grade `mutant`; `seed` fixes the hidden inputs (None: fresh ones, as a real grading draws)."""
-    homework = find_homework("hw2")
-    with tempfile.TemporaryDirectory() as tmp:
-        write_mutant(mutant, Path(tmp) / "submission")
-        suite = partial_suite(mutant.graded_files(), Path(tmp) / "suite")
-        results = grade(dataclasses.replace(homework, suite_dir=suite), submission=Path(tmp) / "submission",
-                        seed=seed)
-    return verdict(mutant, results), results
-
-
-def main(names: list[str]) -> int:
-    chosen = [m for m in MUTANTS if not names or m.name in names]
-    failures = 0
-    for mutant in chosen:
-        problem, results = run(mutant)
-        failures += problem is not None
-        lost = sorted(t["name"].split(":")[0] for t in results["tests"] if t["score"] < t["max_score"])
-        top = sum(t["max_score"] for t in results["tests"])
-        print(f"{mutant.name} [{mutant.kind}]: {problem or 'as required'}; score {results['score']:g}/{top:g} "
-              f"on {', '.join(mutant.graded_files())}; tests losing points: {', '.join(lost) or 'none'}", flush=True)
-    return 1 if failures else 0
+    return HOMEWORK.run(mutant, seed)
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(HOMEWORK.main(sys.argv[1:]))
