@@ -86,7 +86,8 @@ def epsilon_greedy(q_values: np.ndarray, epsilon: float, rng: np.random.Generato
         a_i ~ Uniform{0, ..., A - 1}        with probability epsilon
 
     (The random draw can hit the greedy action too, so it is chosen with probability
-    1 - epsilon + epsilon / A.) Each row decides on its own.
+    1 - epsilon + epsilon / A.) Each row decides on its own. On a tie the greedy action is the
+    first maximal index (as np.argmax). Any order of draws is fine, as long as every one comes from rng.
 
     q_values: (N, A) numpy; epsilon in [0, 1]; rng: numpy Generator for every random draw.
     Returns actions (N,) int64.
@@ -280,7 +281,8 @@ class DQNAgent(nn.Module):
         soft Q-learning (config.alpha set): soft_q_target with the target network's Q(s', .);
         double DQN (config.double_q): dqn_target with the target network's AND the online
         network's Q(s', .); DQN: dqn_target with the target network's Q(s', .) only.
-        rewards: (B,), next_observations: (B, *obs_shape), terminated: (B,) bool.
+        rewards: (B,), next_observations: (B, *obs_shape), terminated: (B,) bool or 0/1 float
+        (update passes float32).
         """
         config = self.config
         # BEGIN SOLUTION (README 2.6)
@@ -307,7 +309,8 @@ class DQNAgent(nn.Module):
              the hard update phi' <- phi (copy the online weights into the target network).
 
         Returns {"q_loss": the loss before the step, "q_values": mean Q(s_j, a_j),
-                 "target_values": mean y_j, "grad_norm": the gradient norm before clipping}.
+                 "target_values": mean y_j, "grad_norm": the global gradient norm before clipping,
+                 also when max_grad_norm is None}.
         """
         config = self.config
         # BEGIN SOLUTION (README 2.7)

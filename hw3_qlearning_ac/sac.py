@@ -1,7 +1,7 @@
 """Soft actor-critic (SAC): maximum-entropy actor-critic with twin critics (lectures 8 and 19).
 
 SAC maximises the entropy-regularised return  sum_t E[ r(s_t, a_t) + alpha H(pi(.|s_t)) ]  with
-three learned pieces, updated from replay-buffer batches (run.py / sac_train.py drive it):
+three learned pieces, updated from replay-buffer batches (run.py / sac_training.py drive it):
 
     critics   Q_phi_1..Q_phi_E   regress onto the soft Bellman backup                  critic_backup
                  y = r + gamma (1 - terminated) [ Q_target(s', a') - alpha log pi(a'|s') ],  a' ~ pi(.|s')
@@ -60,12 +60,15 @@ def squashed_gaussian_sample_and_log_prob(
         log N(u; mu, sigma^2) = -(u - mu)^2 / (2 sigma^2) - log sigma - log(2 pi) / 2
 
     Computing log(1 - tanh(u)^2) as written gives log(0) = -inf once |u| > ~9 in float32; use the
-    exact, stable identity  log(1 - tanh(u)^2) = 2 (log 2 - u - softplus(-2 u)).
+    exact, stable identity  log(1 - tanh(u)^2) = 2 (log 2 - u - softplus(-2 u)). (No small constant
+    inside the log and no atanh(a): both change the values where tanh saturates.)
 
     reparameterize=True: a is a differentiable function of (mu, sigma) (the reparameterization
         trick), so gradients flow through the sample itself.
-    reparameterize=False: u is treated as a constant (detached) sample; log pi(a|s) still depends
-        on mu and sigma, which is what the score-function (REINFORCE) estimator needs.
+    reparameterize=False: u is treated as a constant (detached) sample, so the actions carry no
+        gradient; log pi(a|s) still depends on mu and sigma through log N(u; mu, sigma^2) (compute
+        it from u, mu and sigma, not from the noise), which is what the score-function (REINFORCE)
+        estimator needs.
 
     mean, log_std: (B, d); noise: (..., B, d) standard normal (e.g. (B, d), or (N, B, d) for N
     samples per state)  ->  actions (..., B, d) in (-1, 1), log_probs (..., B)
@@ -88,6 +91,8 @@ def reduce_over_critics(q_values: torch.Tensor, strategy: BackupStrategy) -> tor
         "mean":    (1/E) sum_e Q_e
         "min":     min_e Q_e                 (clipped double-Q: counters overestimation)
 
+    The reduction is over the FIRST axis (the critics); "single" takes index 0 whatever E is.
+    Any other strategy raises ValueError.
     q_values: (E, ...)  ->  (...)
     """
     # BEGIN SOLUTION (README 3.2)
@@ -139,8 +144,10 @@ def actor_loss_reparameterized(log_probs: torch.Tensor, q_values: torch.Tensor, 
 
         L(theta) = (1/B) sum_i [ alpha * log pi_theta(a_i|s_i) - Q(s_i, a_i) ],   a_i = tanh(mu + sigma eps_i)
 
-    Its gradient flows through a_i into Q (whose own weights are not trained here) and through
-    log pi. alpha is a constant here (the temperature has its own loss).
+    Q(s_i, a_i) is the online critics at the fresh action a_i, combined with the config's backup
+    strategy (reduce_over_critics; the agent does this). Its gradient flows through a_i into Q (whose
+    own weights are not trained here) and through log pi: detach nothing. alpha is a constant here
+    (the temperature has its own loss).
 
     log_probs: (B,); q_values: (B,), both differentiable w.r.t. theta  ->  scalar
     """
@@ -183,7 +190,8 @@ def temperature_loss(log_alpha: torch.Tensor, log_probs: torch.Tensor, target_en
     The log-probabilities are constants here. Gradient: dL/dlog_alpha = -(mean log pi + H_target)
     = (entropy estimate - H_target): when the entropy -mean(log pi) is BELOW the target the
     gradient is negative, so gradient descent raises alpha (more reward for entropy), and the other
-    way round. Optimising log alpha keeps alpha = exp(log alpha) positive. H_target is usually -d.
+    way round. Optimising log alpha keeps alpha = exp(log alpha) positive. The loss multiplies
+    log_alpha itself, not alpha = exp(log_alpha). H_target is usually -d.
 
     log_alpha: scalar tensor (requires grad); log_probs: (B,)  ->  scalar
     """
