@@ -14,6 +14,7 @@ the stacks when it samples:
     s'_k = frames[i, k-3 .. k], s_k = frames[i, k-4 .. k-1], where frames before the episode's
     reset slot are replaced by the reset frame (FrameStackObservation pads with it the same way).
 Each env of a vector env writes its own ring of slots, so an episode's frames stay contiguous.
+`stack_frames` (README 4.2, your TODO) rebuilds the stacks from one env's ring.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 from gymnasium.vector import SyncVectorEnv, VectorEnv
-from gymnasium.wrappers import AtariPreprocessing, FrameStackObservation
+from gymnasium.wrappers import AtariPreprocessing, FrameStackObservation, TimeLimit
 
 from common.envs import AUTORESET_MODE, seed_env
 from common.rollouts import Transitions
@@ -37,11 +38,13 @@ def _register_ale() -> None:
 
 
 def make_atari_env(env_id: str, seed: int | None = None, frame_stack: int = FRAME_STACK,
-                   render_mode: str | None = None) -> gym.Env:
+                   render_mode: str | None = None, max_episode_steps: int | None = None) -> gym.Env:
     """One Atari env with DQN's preprocessing: observations (frame_stack, 84, 84) uint8.
 
     env_id: an ALE id such as "ALE/Breakout-v5" or "ALE/Pong-v5" (sticky actions as in v5, p = 0.25).
     Losing a life does not end the episode (terminal_on_life_loss=False): the return is the game's.
+    max_episode_steps: truncate episodes after this many agent steps (each 4 frames); None keeps
+    ALE's own limit of 108,000 frames (27,000 agent steps, 30 minutes of play).
     """
     _register_ale()
     kwargs = {"render_mode": render_mode} if render_mode is not None else {}
@@ -49,19 +52,46 @@ def make_atari_env(env_id: str, seed: int | None = None, frame_stack: int = FRAM
     env = AtariPreprocessing(env, noop_max=30, frame_skip=4, screen_size=84, terminal_on_life_loss=False,
                              grayscale_obs=True, scale_obs=False)
     env = FrameStackObservation(env, frame_stack)
+    if max_episode_steps is not None:
+        env = TimeLimit(env, max_episode_steps)
     if seed is not None:
         seed_env(env, seed)
     return env
 
 
-def make_atari_vector_env(env_id: str, num_envs: int, seed: int | None = None,
-                          frame_stack: int = FRAME_STACK) -> VectorEnv:
+def make_atari_vector_env(env_id: str, num_envs: int, seed: int | None = None, frame_stack: int = FRAME_STACK,
+                          max_episode_steps: int | None = None) -> VectorEnv:
     """`num_envs` Atari envs in a SAME_STEP SyncVectorEnv (see common.envs); copy i gets seed + i."""
-    env = SyncVectorEnv([lambda: make_atari_env(env_id, frame_stack=frame_stack) for _ in range(num_envs)],
+    env = SyncVectorEnv([lambda: make_atari_env(env_id, frame_stack=frame_stack, max_episode_steps=max_episode_steps)
+                         for _ in range(num_envs)],
                         autoreset_mode=AUTORESET_MODE)
     if seed is not None:
         seed_env(env, seed)
     return env
+
+
+def stack_frames(frames: np.ndarray, positions: np.ndarray, newest: np.ndarray, frame_stack: int) -> np.ndarray:
+    """The stacked observations that end at ring slots `newest`, rebuilt from one env's ring of frames.
+
+    frames:      (S, H, W) uint8, one env's ring: each slot holds one frame, written in the order the
+                 env produced them; after slot S - 1 the writing goes on at slot 0 (slot -1 is S - 1).
+    positions:   (S,) int64, positions[s] = env steps between the reset of the episode that frame s
+                 belongs to and that frame (0: the reset frame itself; -1: an empty slot).
+    newest:      (B,) int64, the slot of the newest frame of each stack to rebuild.
+    frame_stack: k, the number of frames per stack.
+    Returns (B, k, H, W) uint8, oldest frame first, as FrameStackObservation gives them: row b is
+    frames[newest[b] - k + 1], ..., frames[newest[b] - 1], frames[newest[b]] (slots wrap around),
+    except that a stack never reaches into the previous episode: with p = positions[newest[b]], the
+    frames more than p steps back are replaced by the episode's reset frame frames[newest[b] - p]
+    (FrameStackObservation pads the first k - 1 observations of an episode with its reset frame).
+    Example, k = 4: p = 1 gives [reset, reset, reset, frame 1]; p >= 3 gives the last 4 frames.
+    Every stack asked for is whole in the ring (the caller never asks for overwritten frames).
+    """
+    # BEGIN SOLUTION (README 4.2)
+    steps_back = np.arange(frame_stack - 1, -1, -1)  # k - 1, ..., 1, 0 steps before the newest frame
+    steps_back = np.minimum(steps_back[None, :], positions[newest][:, None])  # not before the reset frame
+    return frames[(newest[:, None] - steps_back) % len(frames)]
+    # END SOLUTION
 
 
 class FrameReplayBuffer:
@@ -121,11 +151,13 @@ class FrameReplayBuffer:
         self.written[env] += 1
         return slot
 
-    def _stack(self, envs: np.ndarray, slots: np.ndarray, positions: np.ndarray) -> np.ndarray:
-        """(B, stack, H, W): the frames ending at `slots`, padded with the episode's reset frame."""
-        back = np.arange(self.frame_stack - 1, -1, -1)  # 3, 2, 1, 0
-        offsets = np.minimum(back[None, :], positions[:, None])  # never before the episode's reset slot
-        return self.frames[envs[:, None], (slots[:, None] - offsets) % self.slots]
+    def _stack(self, envs: np.ndarray, slots: np.ndarray) -> np.ndarray:
+        """(B, stack, H, W): the stacks whose newest frames are frames[envs, slots] (see stack_frames)."""
+        stacks = np.empty((len(envs), self.frame_stack, *self.frames.shape[2:]), dtype=np.uint8)
+        for env in np.unique(envs):
+            mine = envs == env
+            stacks[mine] = stack_frames(self.frames[env], self.position[env], slots[mine], self.frame_stack)
+        return stacks
 
     def _valid(self, envs: np.ndarray, slots: np.ndarray) -> np.ndarray:
         """Slots that hold a transition whose whole observation stack is still stored."""
@@ -146,12 +178,11 @@ class FrameReplayBuffer:
             keep = self._valid(e, s)
             envs, slots = np.concatenate([envs, e[keep]]), np.concatenate([slots, s[keep]])
         envs, slots = envs[:batch_size], slots[:batch_size]
-        positions = self.position[envs, slots]
-        return Transitions(
-            observations=self._stack(envs, (slots - 1) % self.slots, positions - 1),
+        return Transitions(  # s ends one slot before s' (same episode: the slot's position is > 0)
+            observations=self._stack(envs, (slots - 1) % self.slots),
             actions=self.actions[envs, slots],
             rewards=self.rewards[envs, slots],
-            next_observations=self._stack(envs, slots, positions),
+            next_observations=self._stack(envs, slots),
             terminated=self.terminated[envs, slots],
             truncated=self.truncated[envs, slots],
         )

@@ -8,7 +8,7 @@ from gymnasium.wrappers import FrameStackObservation
 from common.envs import AUTORESET_MODE, seed_env
 from common.replay_buffer import ReplayBuffer
 from common.rollouts import StepSampler, concatenate, random_policy
-from hw3_qlearning_ac.atari import FrameReplayBuffer
+from hw3_qlearning_ac.atari import FrameReplayBuffer, stack_frames
 from hw3_qlearning_ac.q_networks import ConvQNetwork, make_q_network
 
 
@@ -48,6 +48,25 @@ def counter_vector_env(num_envs, seed=0):
 
 def as_key(observation, action, next_observation):
     return observation.tobytes() + bytes([int(action)]) + next_observation.tobytes()
+
+
+def test_stack_frames_pads_with_the_reset_frame_and_wraps_around_the_ring():
+    """A ring of 6 slots, written in the order 2, 3, 4, 5, 0, 1: an episode of 2 frames (slots 2, 3),
+    then one of 4 frames (slots 4, 5, 0, 1). Frame s is filled with the value s + 1."""
+    frames = np.broadcast_to((np.arange(6, dtype=np.uint8) + 1)[:, None, None], (6, 2, 2)).copy()
+    positions = np.array([2, 3, 0, 1, 0, 1])
+    newest = np.array([1, 0, 5, 3, 2])
+    stacks = stack_frames(frames, positions, newest, 4)
+    assert stacks.shape == (5, 4, 2, 2) and stacks.dtype == np.uint8
+    expected = np.array([
+        [5, 6, 1, 2],  # slot 1, 3 steps after its reset at slot 4: the last 4 frames, across the ring's end
+        [5, 5, 6, 1],  # slot 0, 2 steps in: the reset frame (slot 4) fills the oldest place
+        [5, 5, 5, 6],  # slot 5, 1 step in: never the frames of the episode before (slots 2, 3)
+        [3, 3, 3, 4],  # slot 3, 1 step after the reset at slot 2
+        [3, 3, 3, 3],  # slot 2, the reset frame itself: the first observation of its episode
+    ])
+    np.testing.assert_array_equal(stacks[:, :, 0, 0], expected)
+    np.testing.assert_array_equal(stack_frames(frames, positions, newest, 2)[:, :, 1, 1], expected[:, 2:])
 
 
 @pytest.mark.parametrize("num_envs, capacity", [(1, 10_000), (3, 10_000), (2, 60)])
