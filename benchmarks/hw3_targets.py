@@ -1,0 +1,455 @@
+"""Homework 3 learning targets: every experiment of the handout over several seeds, as a results table.
+
+    python -m benchmarks.hw3_targets --jobs 2 --only dqn_cartpole --only soft_q --only inverted_pendulum
+    python -m benchmarks.hw3_targets --jobs 1 --only sac_halfcheetah_min --stop-at-target
+    python -m benchmarks.hw3_targets --table-only          # print the table of what has run, draw the figures
+
+Each run is `python -m hw3_qlearning_ac.run --config CONFIG --set seed=S` in its own process (one
+torch thread; SAC's HalfCheetah and Hopper configs overlap the actor's and critics' gradients on a
+second thread), logging under OUT/<config>/seed<S>/hw3/<run>/. Resumable at two levels:
+- a run whose metrics reach the config's total_env_steps is finished and skipped next time;
+- an unfinished run (killed, or stopped) continues from its newest resume checkpoint (configs with
+  `checkpoint_every`) as a new run directory beside the old one; the table stitches the pieces
+  (rows of an older piece past the step the newer one resumed from are dropped) into
+  OUT/<config>/seed<S>/stitched/<run>/metrics.csv, and adds up their minutes.
+So killing the benchmark (or its runs) loses at most `checkpoint_every` env steps of each run.
+
+--stop-at-target stops a run at its first evaluation that reaches the group's target (SIGINT;
+for time-to-target measurements when CPU is short). Such a run counts as done while the flag is
+given; the table marks it `stopped`, and its "final" return is that first evaluation, so its
+mean is not comparable with runs that went to the end. Without the flag it is resumed to the end.
+
+Seeds: 5 for the groups whose lesson is a comparison, 3 for the others; `--seeds` replaces them.
+A sweep is the same script with `--set KEY=VALUE` (every run, after the config file) and its own
+`--out` (recorded in OUT/overrides.json; other overrides on the same OUT are refused).
+
+The table: experiment, env steps, mean and std over seeds of the final eval return (the last
+evaluation) and of the eval return averaged over all evaluations (area under the curve), seeds,
+target, env steps and wall minutes to the first evaluation at or above the target (over the seeds
+that reached it), minutes per run: CPU time (what a free core takes) and in brackets wall time,
+the load average (1 min) sampled while the runs ran, and the command of one run. Below it, one
+line per target and per lesson of the handout (holds / FAILS). Figures (mean +- std over seeds)
+go to hw3_qlearning_ac/figures/<group>.png (OUT/figures/ when --set is given).
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG_DIR = ROOT / "hw3_qlearning_ac" / "configs"
+FIGURE_DIR = ROOT / "hw3_qlearning_ac" / "figures"
+FEW_SEEDS = (0, 1, 2)
+COMPARISON_SEEDS = (0, 1, 2, 3, 4)
+SEGMENTS_FILE = "segments.json"  # per seed directory: CPU and wall time, load, exit status of each process
+POLL_S = 10.0
+
+
+@dataclass(frozen=True)
+class Group:
+    """Experiments compared in one plot.
+
+    target applies to `target_config`, or (None) to the group's best config; `claims` are the
+    handout's lessons, pairs (better, worse) of configs: better ends higher and averages higher.
+    `overestimation` pairs (more, less): `more`'s Q(s0, a0) exceeds the discounted return by more.
+    """
+
+    name: str
+    configs: tuple[str, ...]
+    target: float
+    target_text: str
+    target_config: str | None = None
+    seeds: tuple[int, ...] = FEW_SEEDS
+    claims: tuple[tuple[str, str], ...] = ()
+    overestimation: tuple[tuple[str, str], ...] = ()
+
+
+SOFT_Q_ALPHAS = ("0.01", "0.03", "0.1", "0.3", "1.0")
+GROUPS = (
+    Group("dqn_cartpole", ("dqn_cartpole",), 475.0, ">= 475 within 100k steps", "dqn_cartpole"),
+    Group("soft_q_cartpole", tuple(f"soft_q_cartpole_alpha{a}" for a in SOFT_Q_ALPHAS), 475.0,
+          "best alpha >= 475 within 100k steps"),
+    Group("lunarlander", ("dqn_lunarlander", "double_dqn_lunarlander"), 200.0, "double DQN >= 200 within 500k steps",
+          "double_dqn_lunarlander", seeds=COMPARISON_SEEDS,
+          overestimation=(("dqn_lunarlander", "double_dqn_lunarlander"),)),
+    Group("sac_inverted_pendulum", tuple(f"sac_inverted_pendulum_{v}" for v in ("reinforce1", "reinforceN", "reparam")),
+          950.0, "reparameterized >= 950 within 20k steps", "sac_inverted_pendulum_reparam", seeds=COMPARISON_SEEDS,
+          claims=(("sac_inverted_pendulum_reparam", "sac_inverted_pendulum_reinforceN"),
+                  ("sac_inverted_pendulum_reinforceN", "sac_inverted_pendulum_reinforce1"))),
+    Group("sac_halfcheetah", tuple(f"sac_halfcheetah_{b}" for b in ("single", "mean", "min")), 5000.0,
+          "clipped double-Q (min) >= 5000 within 300k steps", "sac_halfcheetah_min", seeds=COMPARISON_SEEDS,
+          claims=(("sac_halfcheetah_min", "sac_halfcheetah_single"),)),
+    Group("sac_hopper", ("sac_hopper",), 2500.0, ">= 2500 within 300k steps", "sac_hopper"),
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# One (config, seed): its pieces, stitched
+# ---------------------------------------------------------------------------------------------
+
+
+def seed_dir_of(out: Path, config: str, seed: int) -> Path:
+    return out / config / f"seed{seed}"
+
+
+def total_env_steps(config: str, overrides=()) -> int:
+    """The run's length: the config file's total_env_steps, or a `--set total_env_steps=N`."""
+    total = int(yaml.safe_load((CONFIG_DIR / f"{config}.yaml").read_text())["total_env_steps"])
+    for override in overrides:
+        key, _, value = override.partition("=")
+        if key.strip() == "total_env_steps":
+            total = int(value)
+    return total
+
+
+def _read_rows(metrics: Path) -> list[dict]:
+    with metrics.open() as file:
+        return [{k: float(v) for k, v in row.items() if v not in ("", None)} for row in csv.DictReader(file)]
+
+
+def pieces(seed_dir: Path) -> list[Path]:
+    """The run directories of one (config, seed), oldest first (their names end in a time stamp)."""
+    return sorted((p.parent for p in seed_dir.glob("hw3/*/metrics.csv")), key=lambda p: p.name)
+
+
+def stitch(seed_dir: Path) -> list[dict]:
+    """The rows of every piece in training order, each with `wall_s`: wall seconds since the run began.
+
+    A later piece resumed from a checkpoint at step R = (its first logged step) - (its log_every), or
+    restarted from 0: it replaces the rows of older pieces after R (a killed piece logs past its last
+    checkpoint). Its time_s counts from its own start, so it is offset by the wall time of the last
+    row kept before it.
+    """
+    rows: list[dict] = []
+    for piece in pieces(seed_dir):
+        new = _read_rows(piece / "metrics.csv")
+        if not new:
+            continue
+        config = yaml.safe_load((piece / "config.yaml").read_text()) if (piece / "config.yaml").exists() else {}
+        resumed_at = new[0]["env_steps"] - int(config.get("log_every", 1))
+        rows = [r for r in rows if r["env_steps"] <= resumed_at]
+        offset = rows[-1]["wall_s"] if rows else 0.0
+        rows += [{**r, "wall_s": offset + r.get("time_s", 0.0), "_piece": piece.name} for r in new]
+    return rows
+
+
+def _segments(seed_dir: Path) -> dict:
+    path = seed_dir / SEGMENTS_FILE
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _record_segment(seed_dir: Path, piece: str, info: dict) -> None:
+    segments = _segments(seed_dir)
+    segments[piece] = info
+    (seed_dir / SEGMENTS_FILE).write_text(json.dumps(segments, indent=2))
+
+
+def read_result(out: Path, config: str, seed: int, target: float | None = None, overrides=()) -> dict | None:
+    """What one (config, seed) has logged so far (None: nothing), from its stitched metrics."""
+    seed_dir = seed_dir_of(out, config, seed)
+    rows = stitch(seed_dir)
+    evaluated = [r for r in rows if "eval_return" in r]
+    if not evaluated:
+        return None
+    total = total_env_steps(config, overrides)
+    used = list(dict.fromkeys(r["_piece"] for r in rows))  # the pieces whose rows were kept
+    segments = _segments(seed_dir)
+    known = [segments[name] for name in used if name in segments]
+    reached = next((r for r in evaluated if target is not None and r["eval_return"] >= target), None)
+    result = {
+        "config": config,
+        "seed": seed,
+        "env_steps": int(rows[-1]["env_steps"]),
+        "finished": rows[-1]["env_steps"] >= total,
+        "final_eval_return": evaluated[-1]["eval_return"],
+        "average_eval_return": float(np.mean([r["eval_return"] for r in evaluated])),
+        "wall_minutes": rows[-1]["wall_s"] / 60,
+        "cpu_minutes": sum(s["cpu_minutes"] for s in known) if len(known) == len(used) else None,
+        "load": [s["load_mean"] for s in known if s.get("load_mean") is not None],
+        "stopped_at_target": any(s.get("stopped_at_target") for s in known),
+        "target_env_steps": int(reached["env_steps"]) if reached else None,
+        "target_wall_minutes": reached["wall_s"] / 60 if reached else None,
+        "q_gap": _q_gap(evaluated),
+        "seed_dir": str(seed_dir),
+    }
+    return result
+
+
+def _q_gap(evaluated: list[dict]) -> float | None:
+    """Mean over evaluations of Q(s0, a0) minus the discounted return that followed (Q-learning runs)."""
+    gaps = [r["eval_q_estimate"] - r["eval_discounted_return"] for r in evaluated
+            if "eval_q_estimate" in r and "eval_discounted_return" in r]
+    return float(np.mean(gaps)) if gaps else None
+
+
+def plot_dir(result: dict) -> Path:
+    """A run directory with the whole curve: the only piece, or the stitched copy of all of them."""
+    seed_dir = Path(result["seed_dir"])
+    found = pieces(seed_dir)
+    if len(found) == 1:
+        return found[0]
+    rows = stitch(seed_dir)
+    target = seed_dir / "stitched" / found[0].name
+    target.mkdir(parents=True, exist_ok=True)
+    columns = list(dict.fromkeys(k for r in rows for k in r if not k.startswith("_")))
+    with (target / "metrics.csv").open("w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    return target
+
+
+# ---------------------------------------------------------------------------------------------
+# Running
+# ---------------------------------------------------------------------------------------------
+
+
+def run_command(config: str, seed: int | str, overrides=()) -> list[str]:
+    """The student's command for one run (paths relative to the repository root)."""
+    return ["python", "-m", "hw3_qlearning_ac.run", "--config", f"hw3_qlearning_ac/configs/{config}.yaml",
+            "--set", f"seed={seed}", *(arg for o in overrides for arg in ("--set", o))]
+
+
+def _load() -> float:
+    return float(Path("/proc/loadavg").read_text().split()[0])
+
+
+def _resume_point(seed_dir: Path) -> Path | None:
+    """The newest piece holding a resume checkpoint."""
+    with_checkpoint = [p for p in pieces(seed_dir) if (p / "checkpoints" / "resume.pt").exists()]
+    return with_checkpoint[-1] if with_checkpoint else None
+
+
+def run_one(out: Path, config: str, seed: int, target: float | None, stop_at_target: bool, overrides=()) -> dict | None:
+    """Train (or continue) one (config, seed) in a subprocess unless it is done; returns read_result."""
+    done = read_result(out, config, seed, target, overrides)
+    if done is not None and (done["finished"] or (stop_at_target and done["target_env_steps"] is not None)):
+        return done
+    seed_dir = seed_dir_of(out, config, seed)
+    seed_dir.mkdir(parents=True, exist_ok=True)
+    resume = _resume_point(seed_dir)
+    before = {p.name for p in pieces(seed_dir)}
+    command = [sys.executable, *run_command(config, seed, overrides)[1:], "--set", f"log_root={seed_dir}",
+               "--set", "progress_bar=false"]
+    if resume is not None:
+        command += ["--set", f"resume_from={resume}"]
+    env = {**os.environ, "DEEPRL_PROGRESS": "0", "DEEPRL_TORCH_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    print(f"start {config} seed {seed}" + (f" from {resume.name}" if resume else ""), flush=True)
+    start, loads, stopped = time.perf_counter(), [_load()], False
+    with (seed_dir / "stdout.log").open("a") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        while True:  # wait4 with WNOHANG: the child's own CPU time, whatever runs beside it
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                break
+            time.sleep(POLL_S)
+            loads.append(_load())
+            if stop_at_target and not stopped and target is not None:
+                now = read_result(out, config, seed, target, overrides)
+                if now is not None and now["target_env_steps"] is not None:
+                    process.send_signal(signal.SIGINT)
+                    stopped = True
+        process.returncode = os.waitstatus_to_exitcode(status)
+    new = [p.name for p in pieces(seed_dir) if p.name not in before]
+    if new:
+        _record_segment(seed_dir, new[-1], {
+            "cpu_minutes": (usage.ru_utime + usage.ru_stime) / 60, "wall_minutes": (time.perf_counter() - start) / 60,
+            "load_mean": float(np.mean(loads)), "returncode": process.returncode, "stopped_at_target": stopped,
+            "resumed_from": resume.name if resume else None})
+    if process.returncode != 0 and not stopped:
+        print(f"{config} seed {seed} failed (exit {process.returncode}): see {seed_dir / 'stdout.log'}",
+              file=sys.stderr, flush=True)
+    result = read_result(out, config, seed, target, overrides)
+    if result is not None:
+        print(f"{'stopped' if stopped else 'finished'} {config} seed {seed}: eval_return "
+              f"{result['final_eval_return']:.1f} at {result['env_steps']} env steps, "
+              f"{(time.perf_counter() - start) / 60:.1f} min wall, load {np.mean(loads):.1f}", flush=True)
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# The table and the figures
+# ---------------------------------------------------------------------------------------------
+
+
+def _stats(values) -> str:
+    return f"{np.mean(values):.1f} ± {np.std(values):.1f}"
+
+
+def _minutes(results: list[dict]) -> str:
+    wall = f"{np.mean([r['wall_minutes'] for r in results]):.1f}"
+    cpu = [r["cpu_minutes"] for r in results]
+    return f"{np.mean(cpu):.1f} ({wall})" if all(c is not None for c in cpu) else f"- ({wall})"
+
+
+def _to_target(results: list[dict]) -> str:
+    hit = [r for r in results if r["target_env_steps"] is not None]
+    if not hit:
+        return "never"
+    text = (f"{int(np.mean([r['target_env_steps'] for r in hit]))} "
+            f"({np.mean([r['target_wall_minutes'] for r in hit]):.1f})")
+    return text + (f", {len(hit)} of {len(results)} seeds" if len(hit) < len(results) else "")
+
+
+def _loads(results: list[dict]) -> str:
+    loads = [x for r in results for x in r["load"]]
+    return f"{np.mean(loads):.1f}" if loads else "-"
+
+
+def results_of(out: Path, group: Group, config: str, seeds, overrides) -> list[dict]:
+    return [r for r in (read_result(out, config, s, group.target, overrides) for s in seeds) if r is not None]
+
+
+def summarize(out: Path, groups, seeds_override=None, overrides=()) -> list[str]:
+    """The markdown results table of every run that logged an evaluation, then a line per target and lesson."""
+    lines = ["| experiment | env steps | final eval return | eval return averaged over training | seeds | target "
+             "| first eval >= target: env steps (wall min) | minutes per run: CPU (wall) | load | command (S = seed) |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    verdicts = []
+    for group in groups:
+        finals, averages, gaps = {}, {}, {}
+        for config in group.configs:
+            results = results_of(out, group, config, seeds_override or group.seeds, overrides)
+            command = " ".join(run_command(config, "S", overrides))
+            if not results:
+                lines.append(f"| {config} | - | not run | - | 0 | {group.target_text} | - | - | - | `{command}` |")
+                continue
+            unfinished = [r for r in results if not r["finished"]]
+            seeds_text = str(len(results))
+            if unfinished:
+                stopped = sum(r["stopped_at_target"] for r in unfinished)
+                seeds_text += (f" ({stopped} stopped at target)" if stopped == len(unfinished)
+                               else f" ({len(unfinished)} unfinished)")
+            finals[config] = [r["final_eval_return"] for r in results]
+            averages[config] = [r["average_eval_return"] for r in results]
+            gaps[config] = [r["q_gap"] for r in results if r["q_gap"] is not None]
+            lines.append(
+                f"| {config} | {int(np.mean([r['env_steps'] for r in results]))} | {_stats(finals[config])} | "
+                f"{_stats(averages[config])} | {seeds_text} | {group.target_text} | {_to_target(results)} | "
+                f"{_minutes(results)} | {_loads(results)} | `{command}` |")
+        if finals:
+            means = {config: np.mean(values) for config, values in finals.items()}
+            judged = group.target_config if group.target_config in means else max(means, key=means.get)
+            reached = "reached" if means[judged] >= group.target else "MISSED"
+            verdicts.append(f"- target {group.name}: {judged} {means[judged]:.1f} vs {group.target_text}: {reached}")
+        for better, worse in group.claims:
+            if better in finals and worse in finals:
+                final_ok = np.mean(finals[better]) > np.mean(finals[worse])
+                average_ok = np.mean(averages[better]) > np.mean(averages[worse])
+                verdicts.append(
+                    f"- lesson {better} > {worse}: {'holds' if final_ok and average_ok else 'FAILS'} "
+                    f"(final {np.mean(finals[better]):.1f} vs {np.mean(finals[worse]):.1f}, averaged "
+                    f"{np.mean(averages[better]):.1f} vs {np.mean(averages[worse]):.1f})")
+        for more, less in group.overestimation:
+            if gaps.get(more) and gaps.get(less):
+                verdicts.append(
+                    f"- lesson {more} overestimates more than {less}: "
+                    f"{'holds' if np.mean(gaps[more]) > np.mean(gaps[less]) else 'FAILS'} (Q(s0, a0) minus the "
+                    f"discounted return, averaged over evaluations: {_stats(gaps[more])} vs {_stats(gaps[less])})")
+    return lines + [""] + verdicts
+
+
+def plot_groups(out: Path, groups, figure_dir: Path, seeds_override=None, overrides=()) -> None:
+    from common.plotting import plot_runs
+    from hw3_qlearning_ac.dqn_training import plot_q_estimates
+
+    for group in groups:
+        run_dirs = [plot_dir(r) for config in group.configs
+                    for r in results_of(out, group, config, seeds_override or group.seeds, overrides)]
+        if not run_dirs:
+            continue
+        figure_dir.mkdir(parents=True, exist_ok=True)
+        plot_runs(run_dirs, x="env_steps", y="eval_return", out=figure_dir / f"{group.name}.png",
+                  title=f"{group.name}: eval_return")
+        if group.overestimation:
+            plot_q_estimates(run_dirs, figure_dir / f"{group.name}_q_estimates.png")
+
+
+# ---------------------------------------------------------------------------------------------
+# Command line
+# ---------------------------------------------------------------------------------------------
+
+
+def _matches(part: str, config: str) -> bool:
+    """A config name matches itself only (alpha0.1 is not alpha0.01); other text, any config holding it."""
+    all_configs = {c for g in GROUPS for c in g.configs}
+    return part == config if part in all_configs else part in config
+
+
+def select_groups(only: list[str]) -> list[Group]:
+    """The groups named in `only`, or cut down to the configs that one of its parts matches."""
+    if not only:
+        return list(GROUPS)
+    selected = []
+    for group in GROUPS:
+        if group.name in only:
+            selected.append(group)
+        elif configs := tuple(c for c in group.configs if any(_matches(part, c) for part in only)):
+            selected.append(replace(group, configs=configs,
+                                    claims=tuple(p for p in group.claims if set(p) <= set(configs)),
+                                    overestimation=tuple(p for p in group.overestimation if set(p) <= set(configs))))
+    return selected
+
+
+def check_overrides(out: Path, overrides: list[str], table_only: bool) -> list[str]:
+    """The overrides this OUT was run with; refuses other ones (one table, one setting)."""
+    path = out / "overrides.json"
+    if path.exists():
+        recorded = json.loads(path.read_text())
+        if table_only or recorded == overrides:
+            return recorded
+        raise SystemExit(f"{out} holds runs made with --set {' '.join(recorded) or '(none)'}; "
+                         f"use another --out for --set {' '.join(overrides) or '(none)'}")
+    if not table_only:
+        out.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(overrides))
+    return overrides
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", action="append", default=[],
+                        help="a group name or part of a config name (repeatable); default: all")
+    parser.add_argument("--out", default="runs/hw3_targets", help="where the runs go")
+    parser.add_argument("--seeds", type=int, nargs="+", default=None,
+                        help="seeds of every group (default: 5 where the lesson is a comparison, else 3)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a config value in every run (a sweep; use its own --out)")
+    parser.add_argument("--jobs", type=int, default=1, help="runs at the same time")
+    parser.add_argument("--stop-at-target", action="store_true",
+                        help="stop each run at its first evaluation that reaches the group's target")
+    parser.add_argument("--table-only", action="store_true",
+                        help="run nothing: print the table and draw the figures of what has run")
+    args = parser.parse_args(argv)
+    out = Path(args.out).resolve()
+    overrides = check_overrides(out, args.overrides, args.table_only)
+    figure_dir = out / "figures" if overrides else FIGURE_DIR
+    groups = select_groups(args.only)
+
+    if not args.table_only:
+        jobs = [(g, config, seed) for g in groups for seed in (args.seeds or g.seeds) for config in g.configs]
+        with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+            futures = [pool.submit(run_one, out, config, seed, g.target, args.stop_at_target, overrides)
+                       for g, config, seed in jobs]
+            for future in futures:
+                future.result()
+    plot_groups(out, groups, figure_dir, args.seeds, overrides)
+    print(f"python -m benchmarks.hw3_targets {' '.join(argv if argv is not None else sys.argv[1:])}")
+    print("\n".join(summarize(out, groups, args.seeds, overrides)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
