@@ -1,0 +1,1 @@
+"""Homework 1: imitation learning, and control as inference on tabular MDPs."""
