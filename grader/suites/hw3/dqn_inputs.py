@@ -1,0 +1,128 @@
+"""Random inputs for the hw3 Q-learning hidden tests, shaped like what real training produces, and
+the twin-agent helpers of the update tests.
+
+Every input comes from the test's `rng` (new on every grading run). A mini-batch is what
+common.replay_buffer samples: transitions from anywhere in the buffer, in no episode order, each with
+the true next observation, and its two flags: most transitions neither, some terminated, some
+truncated by a time limit, some both (a time limit on a terminal step; termination wins). Q-values
+are network outputs: real numbers without ties, the online network's close to but not equal to the
+target network's (it has moved on since the last copy), so that the two argmaxes differ on some rows.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from grader.harness.api import assert_close, check_array
+from hw3_qlearning_ac.dqn import DQNAgent
+
+AGENT = "hw3_qlearning_ac.dqn.DQNAgent"
+KINDS = ("neither", "terminated", "truncated", "both")
+
+
+def random_gamma(rng: np.random.Generator, low: float = 0.9, high: float = 0.999) -> float:
+    return round(float(rng.uniform(low, high)), 3)
+
+
+def replay_flags(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """terminated, truncated (n,) of a sampled mini-batch (n >= 8): every kind occurs at least twice."""
+    kinds = np.concatenate([np.repeat(np.arange(4), 2), rng.choice(4, size=n - 8, p=[0.55, 0.2, 0.15, 0.1])])
+    rng.shuffle(kinds)
+    return np.isin(kinds, (1, 3)), np.isin(kinds, (2, 3))
+
+
+def q_table(rng: np.random.Generator, n: int, num_actions: int, scale: float | None = None) -> np.ndarray:
+    """(n, num_actions) float32 Q-values as a network outputs them: a value per state, spread over actions."""
+    scale = float(rng.uniform(0.5, 5.0)) if scale is None else scale
+    state_values = rng.normal(rng.uniform(-20, 20), scale, size=(n, 1))
+    return (state_values + rng.normal(0.0, scale, size=(n, num_actions))).astype(np.float32)
+
+
+def online_and_target_q(rng: np.random.Generator, n: int, num_actions: int) -> tuple[np.ndarray, np.ndarray]:
+    """Q_phi(s', .) and Q_phi'(s', .) (n, A): close, but their argmaxes differ on at least a quarter of the rows."""
+    while True:
+        target = q_table(rng, n, num_actions)
+        online = (target + rng.normal(0.0, float(np.std(target - target.mean(1, keepdims=True))), size=target.shape)
+                  ).astype(np.float32)
+        if np.mean(online.argmax(1) != target.argmax(1)) >= 0.25:
+            return online, target
+
+
+def replay_batch(rng: np.random.Generator, n: int, obs_dim: int, num_actions: int, reward_scale: float = 1.0) -> dict:
+    """The fields of common.rollouts.Transitions for a mini-batch of n transitions."""
+    terminated, truncated = replay_flags(rng, n)
+    return dict(observations=rng.normal(size=(n, obs_dim)).astype(np.float32),
+                actions=rng.integers(0, num_actions, size=n),
+                rewards=rng.normal(0.0, reward_scale, size=n).astype(np.float32),
+                next_observations=rng.normal(size=(n, obs_dim)).astype(np.float32),
+                terminated=terminated, truncated=truncated)
+
+
+def remote_tensor(submission, array, requires_grad: bool = False):
+    """A torch tensor in the worker (what the student's functions take)."""
+    if requires_grad:
+        return submission.new("torch.tensor", array, requires_grad=True)
+    return submission.new("torch.as_tensor", array)
+
+
+# ----------------------------------------------------------------------------------- twin agents
+def state_of(module) -> dict:
+    return {name: value.detach().numpy().copy() for name, value in module.state_dict().items()}
+
+
+def agent_settings(rng: np.random.Generator, **overrides) -> dict:
+    """An agent config (the `agent:` section of a config file) with small networks, for fast tests."""
+    hidden = int(rng.choice([16, 24, 32]))
+    return {"gamma": random_gamma(rng), "learning_rate": round(float(rng.uniform(1e-3, 1e-2)), 4),
+            "hidden_sizes": [hidden, hidden], "target_update_period": 1000, "max_grad_norm": 10.0, **overrides}
+
+
+def twin_agents(submission, rng: np.random.Generator, settings: dict, obs_dim: int, num_actions: int):
+    """A reference DQNAgent and the student's, with the same weights; the target network lags behind
+    the online one (different weights), as between two copies during training."""
+    torch.manual_seed(int(rng.integers(1 << 30)))
+    local = DQNAgent((obs_dim,), num_actions, dict(settings))
+    lagging = DQNAgent((obs_dim,), num_actions, dict(settings))
+    with torch.no_grad():
+        for target, online, other in zip(local.target_network.parameters(), local.q_network.parameters(),
+                                         lagging.q_network.parameters()):
+            target.copy_(online + 0.5 * (other - online))
+    student = submission.new(AGENT, [obs_dim], num_actions, dict(settings))
+    submission.set_state(student, state_of(local))
+    return local, student
+
+
+def student_parameters(submission, student, local, prefix: str, what: str) -> dict:
+    """The student's parameters named `prefix...` as arrays, each checked against the reference's shape."""
+    got = submission.get_state(student)
+    if not isinstance(got, dict):
+        raise AssertionError(f"{what}: state_dict() must return a dict of tensors")
+    expected = {k: v for k, v in state_of(local).items() if k.startswith(prefix)}
+    missing = sorted(set(expected) - set(got))
+    assert not missing, f"{what}: state_dict() lacks {missing[:3]} (keep q_network and target_network as built)"
+    return {k: check_array(got[k], f"{what} parameter {k}", shape=v.shape) for k, v in expected.items()}
+
+
+FORGIVEN_FRACTION = 0.005  # of the entries of one tensor: Adam's per-entry scaling amplifies float rounding
+
+
+def assert_same_parameters(got: dict, expected: dict, what: str) -> None:
+    """Parameters equal up to float rounding. Adam divides each gradient entry by its own size, so an
+    entry whose gradient is near 0 moves by an amount that rounding alone can change (a correct loss
+    written another way adds in another order): a few such entries are forgiven."""
+    for name, value in expected.items():
+        mismatched = int((~np.isclose(got[name], value, rtol=1e-3, atol=1e-5)).sum())
+        if mismatched > int(FORGIVEN_FRACTION * value.size):
+            assert_close(got[name], value, f"{what}: parameter {name}", rtol=1e-3, atol=1e-5)
+
+
+def same_parameters(got: dict, expected: dict) -> bool:
+    try:
+        assert_same_parameters(got, expected, "")
+    except AssertionError:
+        return False
+    return True
+
+
+def local_parameters(local, prefix: str) -> dict:
+    return {k: v for k, v in state_of(local).items() if k.startswith(prefix)}
