@@ -66,3 +66,14 @@ def check_rewards(rewards: np.ndarray, transitions: np.ndarray) -> np.ndarray:
     if rewards.shape != expected:
         raise ValueError(f"rewards must have shape (S, A) = {expected}, got {rewards.shape}")
     return rewards
+
+
+def random_mdp(
+    num_states: int, num_actions: int, horizon: int, rng: np.random.Generator, deterministic: bool = False
+) -> TabularMDP:
+    """A random MDP to test with: Dirichlet transitions (or one random next state per (s, a)) and p(s_0)."""
+    if deterministic:
+        transitions = np.eye(num_states)[rng.integers(num_states, size=(num_states, num_actions))]
+    else:
+        transitions = rng.dirichlet(np.ones(num_states), size=(num_states, num_actions))
+    return TabularMDP(transitions, rng.dirichlet(np.ones(num_states)), horizon)
