@@ -1,0 +1,213 @@
+"""Hidden smoke trainings: the student's DQN balances CartPole and the student's SAC balances InvertedPendulum.
+
+Each is trained by the course's own loop (train_dqn / train_sac) in the sandbox with the student's
+dqn.py / sac.py, and points are paid only for weights the student's learning produced:
+  1. first, two updates in a row at the smoke config's settings, on real replay batches the harness
+     samples from the env, must match the reference's (a wrong or faked update earns no training points);
+  2. the worker trains for a fixed number of env steps (no wall-clock cut: a loaded machine trains
+     exactly as far as an idle one); the harness reads the trained weights back as arrays;
+  3. the harness rebuilds the seeded initial weights (the loop's seeding) and checks that no
+     parameter moved further than the run's number of Adam steps can move it;
+  4. the harness loads the weights into the course's own agent and plays its own episodes with the
+     greedy (DQN) or deterministic tanh(mu) (SAC) policy; the student's get_action is never used.
+The training and evaluation seeds are drawn from `rng`, new every grading run.
+"""
+import copy
+import math
+
+import numpy as np
+import torch
+
+from common.envs import make_env, make_vector_env
+from common.rollouts import concatenate, random_policy, sample_trajectories
+from grader.harness.api import assert_close, check_array, points, time_limit
+from hw3_qlearning_ac.dqn import DQNAgent
+from hw3_qlearning_ac.sac import SACAgent
+from smoke_config import (DQN_SMOKE_CONFIG, EVAL_EPISODES, SAC_SMOKE_CONFIG, dqn_num_updates, evaluate_dqn,
+                          evaluate_sac, sac_num_updates, seeded_initial_dqn, seeded_initial_sac)
+
+# Thresholds, measured with `nice -n 10 python -m grader.suites.hw3.smoke_config dqn --seeds 0-9`
+# and `... sac --seeds 0-9` (see the numbers below). Random play: CartPole about 22, a constant greedy
+# action about 9; InvertedPendulum about 5 to 10.
+DQN_THRESHOLD, DQN_HALF_CREDIT = 100.0, 50.0
+SAC_THRESHOLD, SAC_HALF_CREDIT = 200.0, 50.0
+ADAM_BETAS = (0.9, 0.999)   # torch's defaults, which the course's agents use
+FORGIVEN_FRACTION = 0.005   # entries of a tensor that float rounding may move through Adam's per-entry scaling
+
+
+@points(7, part="training")
+@time_limit(90)
+def test_dqn_cartpole_smoke_training_reaches_threshold(submission, rng, credit):
+    """DQN on CartPole-v1 (30 000 env steps): mean return of 10 greedy evaluation episodes"""
+    config = copy.deepcopy(DQN_SMOKE_CONFIG)
+    config["seed"] = int(rng.integers(0, 100_000))
+    check_dqn_updates_on_cartpole_batches(submission, rng, config)
+    trained = submission.train("hw3_qlearning_ac.dqn_training.train_dqn", config, budget_s=85)
+    initial = seeded_initial_dqn(config)
+    state = trained_state(submission, trained, initial, "DQNAgent.__init__ and q_networks.make_q_network")
+    learning_rate = config["agent"]["learning_rate"]
+    bounds = {name: (learning_rate, dqn_num_updates(config)) for name in state}
+    check_reachable_by_training(state, initial, bounds, "DQNAgent.__init__")
+    initial.load_state_dict({name: torch.as_tensor(value) for name, value in state.items()})
+    mean = evaluate_dqn(initial, seed=int(rng.integers(0, 100_000))).mean()
+    pay(credit, mean, DQN_THRESHOLD, DQN_HALF_CREDIT,
+        f"after smoke training the mean return of the greedy policy over {EVAL_EPISODES} CartPole episodes is "
+        f"{mean:.1f}; full credit needs {DQN_THRESHOLD:g} (half credit {DQN_HALF_CREDIT:g}); the reference reaches "
+        "TODO, a network that never learned about 9")
+
+
+@points(8, part="training")
+@time_limit(90)
+def test_sac_inverted_pendulum_smoke_training_reaches_threshold(submission, rng, credit):
+    """SAC on InvertedPendulum-v5 (8 000 env steps): mean return of 10 deterministic evaluation episodes"""
+    config = copy.deepcopy(SAC_SMOKE_CONFIG)
+    config["seed"] = int(rng.integers(0, 100_000))
+    check_sac_updates_on_pendulum_batches(submission, rng, config)
+    trained = submission.train("hw3_qlearning_ac.sac_training.train_sac", config, budget_s=85)
+    initial = seeded_initial_sac(config)
+    state = trained_state(submission, trained, initial, "SACAgent.__init__ and the networks in sac_networks.py")
+    agent = config["agent"]
+    updates = sac_num_updates(config)
+    bounds = {}
+    for name in state:
+        if name.startswith("actor."):
+            bounds[name] = (agent["actor_learning_rate"], updates)
+        elif name.startswith(("critic.", "target_critic.")):  # the targets average past critic weights
+            bounds[name] = (agent["critic_learning_rate"], updates)
+        elif name == "log_alpha":
+            bounds[name] = (agent["alpha_learning_rate"], updates if agent["auto_alpha"] else 0)
+        else:  # action_scale, action_bias: fixed by the env's action box
+            bounds[name] = (0.0, 0)
+    check_reachable_by_training(state, initial, bounds, "SACAgent.__init__")
+    initial.load_state_dict({name: torch.as_tensor(value) for name, value in state.items()})
+    mean = evaluate_sac(initial, seed=int(rng.integers(0, 100_000))).mean()
+    pay(credit, mean, SAC_THRESHOLD, SAC_HALF_CREDIT,
+        f"after smoke training the mean return of tanh(mu(s)) over {EVAL_EPISODES} InvertedPendulum episodes is "
+        f"{mean:.1f}; full credit needs {SAC_THRESHOLD:g} (half credit {SAC_HALF_CREDIT:g}); the reference reaches "
+        "TODO, a policy that never learned about 5 to 10")
+
+
+def pay(credit, mean: float, threshold: float, half_credit: float, message: str) -> None:
+    if mean < threshold:
+        credit.fraction = 0.5 if mean >= half_credit else 0.0
+    assert mean >= threshold, message
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. the update gate
+# ---------------------------------------------------------------------------------------------
+
+
+def random_transitions(env_id: str, rng, min_steps: int):
+    """Transitions of uniformly random play in env_id (episodes of every kind of ending), as a replay buffer holds."""
+    env = make_vector_env(env_id, 1, seed=int(rng.integers(0, 100_000)))
+    try:
+        env.action_space.seed(int(rng.integers(0, 100_000)))
+        return concatenate(sample_trajectories(env, random_policy(env), min_steps=min_steps))
+    finally:
+        env.close()
+
+
+def minibatch(transitions, rng, batch_size: int) -> dict:
+    """A uniform draw of batch_size transitions, as ReplayBuffer.sample draws them."""
+    index = rng.integers(0, len(transitions), size=batch_size)
+    return {name: np.ascontiguousarray(getattr(transitions, name)[index])
+            for name in ("observations", "actions", "rewards", "next_observations", "terminated", "truncated")}
+
+
+def check_parameters(got: dict, local: torch.nn.Module, what: str) -> None:
+    """The student's parameters after the updates against the reference's; a few entries that float rounding
+    moved through Adam's per-entry scaling (a gradient near 0 can flip Adam's first step) are forgiven."""
+    for name, value in local.state_dict().items():
+        if name not in got:
+            raise AssertionError(f"training points need a correct {what}: the agent's state lacks {name}")
+        expected = value.detach().numpy()
+        actual = check_array(got[name], f"parameter {name}", shape=tuple(expected.shape))
+        mismatched = int((~np.isclose(actual, expected, rtol=1e-3, atol=1e-5)).sum())
+        if mismatched > int(FORGIVEN_FRACTION * expected.size):
+            assert_close(actual, expected, f"training points need a correct {what}; after two updates on "
+                         f"real replay batches, parameter {name}", rtol=1e-3, atol=1e-5)
+
+
+def check_dqn_updates_on_cartpole_batches(submission, rng, config) -> None:
+    """Training points need the reference's DQNAgent.update: two in a row at the smoke settings."""
+    settings = config["agent"]
+    transitions = random_transitions("CartPole-v1", rng, min_steps=int(rng.integers(400, 800)))
+    torch.manual_seed(int(rng.integers(1 << 30)))
+    local = DQNAgent((4,), 2, settings)
+    student = submission.new("hw3_qlearning_ac.dqn.DQNAgent", [4], 2, settings)
+    submission.set_state(student, {name: value.detach().numpy().copy() for name, value in local.state_dict().items()})
+    for _ in range(2):  # twice: the optimizer keeps its moments between updates
+        batch = minibatch(transitions, rng, settings["batch_size"])
+        student.update(submission.new("common.rollouts.Transitions", **batch))
+        local.update(type(transitions)(**batch))
+    check_parameters(submission.get_state(student), local, "DQNAgent.update")
+
+
+def check_sac_updates_on_pendulum_batches(submission, rng, config) -> None:
+    """Training points need the reference's SACAgent.update: two in a row at the smoke settings, with the
+    same noise (the worker's torch generator and the harness's seeded alike before each update)."""
+    settings = config["agent"]
+    transitions = random_transitions("InvertedPendulum-v5", rng, min_steps=int(rng.integers(300, 600)))
+    env = make_env("InvertedPendulum-v5")
+    low, high = env.action_space.low.astype(np.float64), env.action_space.high.astype(np.float64)
+    env.close()
+    torch.manual_seed(int(rng.integers(1 << 30)))
+    local = SACAgent(4, 1, settings, action_low=low, action_high=high)
+    student = submission.new("hw3_qlearning_ac.sac.SACAgent", 4, 1, settings, action_low=low, action_high=high)
+    submission.set_state(student, {name: value.detach().numpy().copy() for name, value in local.state_dict().items()})
+    for _ in range(2):  # twice: the optimizers keep their moments between updates
+        batch = minibatch(transitions, rng, settings["batch_size"])
+        arrays = [batch[name] for name in ("observations", "actions", "rewards", "next_observations", "terminated")]
+        noise_seed = int(rng.integers(1 << 30))
+        submission.call("common.torch_utils.seed_everything", noise_seed)  # returns None (a Generator cannot cross)
+        student.update(*arrays)
+        torch.manual_seed(noise_seed)
+        local.update(*arrays)
+    check_parameters(submission.get_state(student), local, "SACAgent.update")
+
+
+# ---------------------------------------------------------------------------------------------
+# 2-3. the trained weights, and how far training can have moved them
+# ---------------------------------------------------------------------------------------------
+
+
+def trained_state(submission, trained, initial: torch.nn.Module, keep: str) -> dict:
+    """The trained agent's weights as checked arrays, one for every tensor of the course's agent."""
+    state = submission.get_state(trained)
+    expected = initial.state_dict()
+    assert isinstance(state, dict) and set(expected) <= set(state), (
+        f"the trained agent's parameters do not fit the course's networks (keep {keep} as given)")
+    return {name: check_array(state[name], f"trained parameter {name}", shape=tuple(value.shape))
+            for name, value in expected.items()}
+
+
+def adam_max_travel(learning_rate: float, steps: int, betas=ADAM_BETAS) -> float:
+    """The furthest `steps` Adam steps can move one parameter, whatever the gradients.
+
+    At step t, |m_hat / sqrt(v_hat)| <= sqrt(sum_i a_i^2 / b_i) sqrt(1 - b2^t) / (1 - b1^t) by
+    Cauchy-Schwarz, with a_i = (1 - b1) b1^(t-i) and b_i = (1 - b2) b2^(t-i) the weights of gradient i
+    in m_t and v_t. The sum over t is the bound (the inner sum is a geometric series).
+    """
+    b1, b2 = betas
+    ratio = b1 ** 2 / b2
+    total = 0.0
+    for t in range(1, steps + 1):
+        weight = (1 - b1) ** 2 / (1 - b2) * (1 - ratio ** t) / (1 - ratio)
+        total += math.sqrt(weight) * math.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+    return learning_rate * total
+
+
+def check_reachable_by_training(state: dict, initial: torch.nn.Module, bounds: dict, keep: str) -> None:
+    """No parameter may have moved further from its seeded initial value than its Adam steps allow.
+
+    bounds: name -> (learning rate, number of Adam steps)."""
+    for name, start in initial.state_dict().items():
+        start = start.detach().numpy().astype(np.float64)
+        learning_rate, steps = bounds[name]
+        bound = adam_max_travel(learning_rate, steps) * 1.001 + 1e-6
+        moved = float(np.max(np.abs(state[name].astype(np.float64) - start))) if start.size else 0.0
+        assert moved <= bound, (
+            f"the trained parameter {name} is {moved:.3g} away from its seeded initial value; {steps} Adam steps "
+            f"of learning rate {learning_rate:g} move it at most {bound:.3g}. Only weights that training produced "
+            f"earn the training points (keep {keep} as given, and change the weights only through the optimizers)")
