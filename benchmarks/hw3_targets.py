@@ -74,13 +74,14 @@ class Group:
     seeds: tuple[int, ...] = FEW_SEEDS
     claims: tuple[tuple[str, str], ...] = ()
     overestimation: tuple[tuple[str, str], ...] = ()
+    sweep: tuple[str, tuple[float, ...]] | None = None  # (parameter, its value in each config): <group>_sweep.png
 
 
 SOFT_Q_ALPHAS = ("0.01", "0.03", "0.1", "0.3", "1.0")
 GROUPS = (
     Group("dqn_cartpole", ("dqn_cartpole",), 475.0, ">= 475 within 100k steps", "dqn_cartpole"),
     Group("soft_q_cartpole", tuple(f"soft_q_cartpole_alpha{a}" for a in SOFT_Q_ALPHAS), 475.0,
-          "best alpha >= 475 within 100k steps"),
+          "best alpha >= 475 within 100k steps", sweep=("alpha", tuple(map(float, SOFT_Q_ALPHAS)))),
     Group("lunarlander", ("dqn_lunarlander", "double_dqn_lunarlander"), 200.0, "double DQN >= 200 within 500k steps",
           "double_dqn_lunarlander", seeds=COMPARISON_SEEDS,
           overestimation=(("dqn_lunarlander", "double_dqn_lunarlander"),)),
@@ -93,6 +94,7 @@ GROUPS = (
           claims=(("sac_halfcheetah_min", "sac_halfcheetah_single"),)),
     Group("sac_hopper", ("sac_hopper",), 2500.0, ">= 2500 within 300k steps", "sac_hopper"),
 )
+GROUPS_BY_NAME = {g.name: g for g in GROUPS}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -375,6 +377,29 @@ def plot_groups(out: Path, groups, figure_dir: Path, seeds_override=None, overri
                   title=f"{group.name}: eval_return")
         if group.overestimation:
             plot_q_estimates(run_dirs, figure_dir / f"{group.name}_q_estimates.png")
+        if group.sweep is not None:
+            plot_sweep(out, group, figure_dir / f"{group.name}_sweep.png", seeds_override, overrides)
+
+
+def plot_sweep(out: Path, group: Group, path: Path, seeds_override=None, overrides=()) -> None:
+    """Final and training-averaged eval return (mean +- std over seeds) against the swept parameter."""
+    from common.plotting import Curve, draw_curves
+
+    name, values = GROUPS_BY_NAME[group.name].sweep  # all the configs' values, even when --only cut some
+    value_of = dict(zip(GROUPS_BY_NAME[group.name].configs, values))
+    points = [(value_of[c], results_of(out, group, c, seeds_override or group.seeds, overrides)) for c in group.configs]
+    points = [(v, rs) for v, rs in points if rs]
+    if len(points) < 2:
+        return
+    x = np.array([v for v, _ in points])
+    curves = [Curve(label, x, np.array([np.mean([r[key] for r in rs]) for _, rs in points]),
+                    np.array([np.std([r[key] for r in rs]) for _, rs in points]),
+                    sorted({Path(Path(r["seed_dir"]).name) for _, rs in points for r in rs}))  # labels count seeds
+              for label, key in (("final eval return", "final_eval_return"),
+                                 ("eval return averaged over training", "average_eval_return"))]
+    figure = draw_curves(curves, name, "eval_return", title=f"{group.name}: the sweep over {name} (mean ± std over seeds)")
+    figure.axes[0].set_xscale("log")
+    figure.savefig(path, dpi=120)
 
 
 # ---------------------------------------------------------------------------------------------
