@@ -11,7 +11,7 @@ lottery: both backups on the lottery MDP, checked against brute force, then swep
 of winning.
 
 Both write runs/hw1/<exp_name>_<world>_<seed>_<stamp>/ (config.yaml, metrics.csv, result.json,
-PNG figures); `--set figures_dir=DIR` also copies the figures there. Seconds of CPU.
+PNG figures); `--set figures_dir=DIR` also copies the handout's figure there. Seconds of CPU.
 """
 from __future__ import annotations
 
@@ -75,7 +75,7 @@ class TabularConfig:
     experiment: Literal["maxent_irl", "lottery"] = "maxent_irl"
     seed: int = 0
     log_root: str = "runs"
-    figures_dir: str | None = None  # also copy the figures here (e.g. hw1_imitation/figures)
+    figures_dir: str | None = None  # also copy the handout's figure here (e.g. hw1_imitation/figures)
     irl: IRLConfig = field(default_factory=IRLConfig)
     lottery: LotteryConfig = field(default_factory=LotteryConfig)
 
@@ -98,8 +98,8 @@ def empirical_visitation(demonstrations: Demonstrations, num_states: int) -> np.
     return np.bincount(demonstrations.states.ravel(), minlength=num_states) / demonstrations.states.size
 
 
-def run_maxent_irl(config: TabularConfig, logger: Logger) -> dict:
-    """Fit the reward, log the learning curve, draw the maps; returns the summary."""
+def run_maxent_irl(config: TabularConfig, logger: Logger) -> tuple[dict, list[Path]]:
+    """Fit the reward, log the learning curve, draw the maps; returns the summary and the handout's figure."""
     settings = config.irl
     grid = make_gridworld(settings.layout, settings.horizon)
     true_rewards = grid.rewards(asdict(settings.true_rewards))
@@ -133,20 +133,21 @@ def run_maxent_irl(config: TabularConfig, logger: Logger) -> dict:
 
     shifted = recovered_per_state - recovered_per_state.mean() + true_per_state.mean()  # the shift IRL cannot know
     figure = draw_gridworld_maps(grid, [
-        ("true reward", true_per_state),
-        ("recovered reward (mean shifted to the true one's)", shifted),
-        ("expert visitation", expert_visitation),
-        ("recovered reward's visitation", recovered_visitation),
+        ("true reward", true_per_state, False),
+        ("recovered reward (shifted to the true mean)", shifted, False),
+        ("expert visitation (sqrt colors)", expert_visitation, True),
+        ("recovered reward's visitation (sqrt colors)", recovered_visitation, True),
     ], title=f"MaxEnt IRL, {settings.features} features: TV {summary['visitation_tv']:.3f}, "
              f"reward correlation {summary['reward_correlation']:.3f}")
-    figure.savefig(logger.run_dir / f"{config.exp_name}_maps.png", dpi=110)
+    maps = logger.run_dir / f"{config.exp_name}_maps.png"
+    figure.savefig(maps, dpi=110)
     from common.plotting import plot_runs
 
     plot_runs([logger.run_dir], x="iteration", y="visitation_tv", out=logger.run_dir / f"{config.exp_name}_tv.png",
               title="total variation between the fitted reward's visitation and the expert's")
     print(f"visitation TV {summary['visitation_tv']:.4f} (target <= 0.05; the demonstrations' own: "
           f"{summary['demonstrations_tv']:.4f}), reward correlation {summary['reward_correlation']:.4f} (target >= 0.9)")
-    return summary
+    return summary, [maps]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -154,7 +155,7 @@ def run_maxent_irl(config: TabularConfig, logger: Logger) -> dict:
 # ---------------------------------------------------------------------------------------------
 
 
-def run_lottery(config: TabularConfig, logger: Logger) -> dict:
+def run_lottery(config: TabularConfig, logger: Logger) -> tuple[dict, list[Path]]:
     """Both backups at the configured chance of winning (checked by brute force), then the sweep."""
     settings = config.lottery
     rewards = lottery_rewards(settings.safe_reward, settings.jackpot_reward, settings.bust_reward)
@@ -176,7 +177,8 @@ def run_lottery(config: TabularConfig, logger: Logger) -> dict:
 
     figure = draw_lottery_sweep(sweep, [("exact inference: Q = r + log E[exp V']", np.array(curves["exact"])),
                                         ("variational: Q = r + E[V']", np.array(curves["variational"]))], break_even)
-    figure.savefig(logger.run_dir / f"{config.exp_name}.png", dpi=110)
+    sweep_figure = logger.run_dir / f"{config.exp_name}.png"
+    figure.savefig(sweep_figure, dpi=110)
     summary = {
         "exact": asdict(exact),
         "variational": asdict(variational),
@@ -191,7 +193,7 @@ def run_lottery(config: TabularConfig, logger: Logger) -> dict:
     print(f"brute force: log Z {check.log_partition:.6f} vs exact V {check.exact_value:.6f}; best E[return + entropy] "
           f"over {len(np.linspace(0, 1, 2001))} policies {check.best_soft_objective:.6f} (at p = {check.best_lottery_probability:.4f}) "
           f"vs variational V {check.variational_value:.6f}")
-    return summary
+    return summary, [sweep_figure]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -201,14 +203,18 @@ EXPERIMENTS = {"maxent_irl": (run_maxent_irl, "gridworld"), "lottery": (run_lott
 
 
 def run(config: TabularConfig) -> tuple[dict, Path]:
-    """Run `config.experiment` in a new run directory; returns its summary and the directory."""
+    """Run `config.experiment` in a new run directory; returns its summary and the directory.
+
+    The handout's figure of the experiment (the maps, the lottery sweep) is copied to
+    `config.figures_dir` when it is set; the run directory keeps every figure.
+    """
     experiment, world = EXPERIMENTS[config.experiment]
     with Logger("hw1", config.exp_name, world, config.seed, config, root=config.log_root, tensorboard=False) as logger:
-        summary = experiment(config, logger)
+        summary, handout_figures = experiment(config, logger)
     (logger.run_dir / RESULT_FILE).write_text(json.dumps(summary, indent=2))
     if config.figures_dir is not None:
         Path(config.figures_dir).mkdir(parents=True, exist_ok=True)
-        for png in sorted(logger.run_dir.glob("*.png")):
+        for png in handout_figures:
             shutil.copy(png, Path(config.figures_dir) / png.name)
     print(f"metrics: {logger.metrics_path}")
     print(f"summary: {logger.run_dir / RESULT_FILE}")

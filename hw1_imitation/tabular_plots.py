@@ -7,19 +7,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from matplotlib.colors import PowerNorm
 from matplotlib.figure import Figure
 
 from hw1_imitation.gridworld import Gridworld
 
 
-def draw_gridworld_maps(grid: Gridworld, maps: Sequence[tuple[str, np.ndarray]], title: str) -> Figure:
-    """One heatmap per (title, per-state values (S,)) pair, side by side, each cell marked with its map letter."""
+def draw_gridworld_maps(grid: Gridworld, maps: Sequence[tuple[str, np.ndarray, bool]], title: str) -> Figure:
+    """One heatmap per (title, per-state values (S,), square-root colors) triple, side by side.
+
+    Each cell is marked with its map letter. Square-root colors suit visitation maps, where the goal
+    takes most of the mass and the routes to it would otherwise all look alike.
+    """
     rows, columns = grid.shape
     figure = Figure(figsize=(3.4 * len(maps), 3.2 * rows / columns + 1.2), layout="constrained")
     figure.suptitle(title)
-    for index, (name, values) in enumerate(maps, start=1):
+    for index, (name, values, square_root) in enumerate(maps, start=1):
         axes = figure.add_subplot(1, len(maps), index)
-        image = axes.imshow(grid.as_grid(values), cmap="viridis")
+        norm = PowerNorm(0.5, vmin=0.0) if square_root else None
+        image = axes.imshow(grid.as_grid(values), cmap="viridis", norm=norm)
         for row in range(rows):
             for column in range(columns):
                 axes.text(column, row, grid.layout[row][column], ha="center", va="center", color="white", fontsize=8)
