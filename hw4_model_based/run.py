@@ -1,0 +1,157 @@
+"""Model-based RL with MPC: `python -m hw4_model_based.run --config CONFIG [--set k=v ...]`.
+
+    python -m hw4_model_based.run --config hw4_model_based/configs/obstacles_mpc.yaml
+    python -m hw4_model_based.run --config hw4_model_based/configs/obstacles_mpc.yaml --set planner.method=cem seed=1
+
+The loop is the lecture's model-based RL "version 1.5":
+
+    1. run random actions for `initial_random_steps` env steps: the dataset D
+    2. repeat `num_iterations` times:
+         fit the ensemble to D (train_ensemble: fresh normalization statistics, bootstrap resamples)
+         run MPC (replanning at every step) for at least `steps_per_iteration` env steps of whole
+         episodes, and add them to D
+
+Each iteration logs a row to runs/hw4/<exp_name>_<env>_<seed>_<stamp>/metrics.csv: env_steps,
+iteration, dynamics_loss (the last epoch's mean loss), eval_return and eval_return_std (the MPC
+episodes of this iteration: MPC acts without any added exploration, so the episodes it collects
+are its evaluation), episode_length, plan_ms (wall-clock milliseconds per planned action) and
+time_s. Row 0 holds the random episodes' returns. The obstacles task also saves the path of the
+last episode as path.png.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from common.config import config_from_dict, parse_config
+from common.envs import make_env
+from common.logger import Logger, progress_bar, run_experiment
+from common.replay_buffer import ReplayBuffer
+from common.rollouts import concatenate, random_policy, sample_trajectories
+from common.torch_utils import get_device, seed_everything, set_torch_threads
+from hw4_model_based.dynamics import EnsembleDynamics, train_ensemble
+from hw4_model_based.envs import OBSTACLES_ID, path_image
+from hw4_model_based.planning import MPCAgent, PlannerConfig
+from hw4_model_based.rewards import planning_task
+
+
+@dataclass
+class DynamicsConfig:
+    """The ensemble and how it is fitted each iteration."""
+
+    num_members: int = 5
+    hidden_sizes: tuple[int, ...] = (200, 200)
+    activation: str = "silu"
+    learning_rate: float = 1e-3
+    batch_size: int = 256
+    num_epochs: int = 20          # passes over each member's bootstrap resample per iteration
+
+
+@dataclass
+class RunConfig:
+    """One MPC experiment."""
+
+    exp_name: str = "mpc"
+    env_id: str = OBSTACLES_ID
+    seed: int = 0
+    initial_random_steps: int = 2000     # random-action env steps (whole episodes) before the first fit
+    num_iterations: int = 10
+    steps_per_iteration: int = 100       # at least this many MPC env steps (whole episodes) per iteration
+    max_episode_steps: int | None = None  # None: the env's own limit
+    device: str = "cpu"
+    log_root: str = "runs"
+    progress_bar: bool = True
+    time_budget_s: float | None = None   # stop after the iteration that passes this wall-clock time
+    planner: PlannerConfig = field(default_factory=PlannerConfig)
+    dynamics: DynamicsConfig = field(default_factory=DynamicsConfig)
+
+
+class TimedPolicy:
+    """The MPC agent as a batch policy for common.rollouts, timing every planned action."""
+
+    def __init__(self, agent: MPCAgent):
+        self.agent, self.seconds, self.actions = agent, 0.0, 0
+
+    def __call__(self, observations: np.ndarray) -> np.ndarray:
+        start = time.perf_counter()
+        actions = np.stack([self.agent.get_action(obs) for obs in observations])
+        self.seconds += time.perf_counter() - start
+        self.actions += len(observations)
+        return actions
+
+
+def train(config: RunConfig | Mapping, logger: Logger | None = None) -> MPCAgent:
+    """Run the loop of `config` (a RunConfig or a plain dict of its keys) and return the MPC agent."""
+    if isinstance(config, Mapping):
+        config = config_from_dict(RunConfig, config, source="the training config")
+    set_torch_threads()
+    seed_everything(config.seed)
+    rng = np.random.default_rng(config.seed)
+    env = make_env(config.env_id, seed=config.seed, max_episode_steps=config.max_episode_steps)
+    obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]
+    device = get_device(config.device)
+    dyn = config.dynamics
+    model = EnsembleDynamics(obs_dim, act_dim, dyn.num_members, dyn.hidden_sizes, dyn.activation).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=dyn.learning_rate)
+    agent = MPCAgent(model, planning_task(config.env_id), env.action_space.low, env.action_space.high,
+                     config.planner, seed=config.seed)
+    capacity = config.initial_random_steps + (config.num_iterations + 1) * (
+        config.steps_per_iteration + env.spec.max_episode_steps)
+    buffer = ReplayBuffer(capacity, (obs_dim,), (act_dim,))
+
+    start = time.perf_counter()
+    episodes = sample_trajectories(env, random_policy(env), min_steps=config.initial_random_steps)
+    buffer.add_batch(concatenate(episodes))
+    returns = [t.episode_return for t in episodes]
+    row = {"env_steps": len(buffer), "iteration": 0, "eval_return": float(np.mean(returns)),
+           "eval_return_std": float(np.std(returns)), "time_s": time.perf_counter() - start}
+    if logger is not None:
+        logger.log(row)
+    bar = progress_bar(total=config.num_iterations, desc=config.exp_name, unit="iter",
+                       **({} if config.progress_bar else {"disable": True}))
+    try:
+        for iteration in range(1, config.num_iterations + 1):
+            data = slice(0, len(buffer))
+            loss = train_ensemble(model, optimizer, buffer.observations[data], buffer.actions[data],
+                                  buffer.next_observations[data], dyn.num_epochs, dyn.batch_size, rng)
+            policy = TimedPolicy(agent)
+            episodes = sample_trajectories(env, policy, min_steps=config.steps_per_iteration)
+            buffer.add_batch(concatenate(episodes))
+            returns = [t.episode_return for t in episodes]
+            row = {"env_steps": len(buffer), "iteration": iteration, "dynamics_loss": loss,
+                   "eval_return": float(np.mean(returns)), "eval_return_std": float(np.std(returns)),
+                   "episode_length": float(np.mean([len(t) for t in episodes])),
+                   "plan_ms": 1000 * policy.seconds / policy.actions, "time_s": time.perf_counter() - start}
+            if logger is not None:
+                logger.log(row)
+            bar.show_metrics(row, keys=("eval_return", "dynamics_loss", "plan_ms"))
+            bar.update(1)
+            if config.time_budget_s is not None and time.perf_counter() - start > config.time_budget_s:
+                break
+    finally:
+        bar.close()
+        env.close()
+    if logger is not None and config.env_id == OBSTACLES_ID:
+        _save_path_plot(logger, episodes[-1])
+    return agent
+
+
+def _save_path_plot(logger: Logger, episode) -> None:
+    import matplotlib.image
+
+    path = np.concatenate([episode.observations, episode.next_observations[-1:]])
+    matplotlib.image.imsave(logger.run_dir / "path.png", path_image(path))
+
+
+def main(argv=None) -> None:
+    config = parse_config(RunConfig, argv, description=__doc__.splitlines()[0])
+    logger = run_experiment("hw4", config, train)
+    print(f"compare experiments and seeds: python -m common.plotting {logger.run_dir.parent} --out curves.png")
+
+
+if __name__ == "__main__":
+    main()
