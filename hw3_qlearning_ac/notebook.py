@@ -30,24 +30,26 @@ _ = subprocess.run([sys.executable, "-m", "pytest", "-q", "hw3_qlearning_ac/test
 
 # %% [markdown]
 # ## DQN on CartPole
-# `dqn_smoke.yaml`: 5000 env steps, about 15 seconds of CPU. The evaluation return should climb well
-# above a random policy's (about 22). For the real experiments use the configs in
+# `dqn_smoke.yaml`: 5000 env steps, about 15 seconds of CPU, evaluated every 500. The evaluation
+# return should climb well above a random policy's (about 22). For the real experiments use the configs in
 # `hw3_qlearning_ac/configs/` (README sections 2 and 3).
 
 # %% DQN
 _ = subprocess.run([sys.executable, "-m", "hw3_qlearning_ac.run",
-                    "--config", "hw3_qlearning_ac/configs/dqn_smoke.yaml", "--set", "log_root=runs/notebook/dqn"],
+                    "--config", "hw3_qlearning_ac/configs/dqn_smoke.yaml",
+                    "--set", "eval_every=500", "log_root=runs/notebook/dqn"],
                    check=True)
 
 # %% [markdown]
 # ## SAC on InvertedPendulum
 # The reparameterized SAC of README section 3 for 2000 env steps (the first 1000 are random actions;
-# about 15-30 seconds of CPU). The full run, `sac_inverted_pendulum_reparam.yaml`, takes 20 000.
+# about 15-30 seconds of CPU), evaluated every 500. The evaluation return should leave the untrained
+# policy's (about 6) behind. The full run, `sac_inverted_pendulum_reparam.yaml`, takes 20 000.
 
 # %% SAC
 _ = subprocess.run([sys.executable, "-m", "hw3_qlearning_ac.run",
                     "--config", "hw3_qlearning_ac/configs/sac_inverted_pendulum_reparam.yaml",
-                    "--set", "total_env_steps=2000", "eval_every=1000", "log_root=runs/notebook/sac"],
+                    "--set", "total_env_steps=2000", "log_every=500", "eval_every=500", "log_root=runs/notebook/sac"],
                    check=True)
 
 # %% [markdown]
