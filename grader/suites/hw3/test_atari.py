@@ -87,18 +87,20 @@ def test_stack_frames_matches_reference(submission, rng):
 
 @points(1.5, part="pixels")
 def test_stack_frames_never_crosses_an_episode_start(submission, rng):
-    """the first frame_stack - 1 stacks of an episode repeat its reset frame, never the previous episode's frames"""
-    frame_stack = int(rng.choice([3, 4, 5]))
-    frames, positions, write = written_ring(rng, int(rng.integers(80, 200)), max_episode_length=8)
-    candidates = stackable(positions, write, frame_stack)
-    reset_slots = (candidates - positions[candidates]) % len(frames)
-    # early in an episode, with another episode's frame stored just before its reset frame
-    early = candidates[(positions[candidates] < frame_stack - 1) & (positions[(reset_slots - 1) % len(frames)] >= 0)
-                       & (((write - 1 - reset_slots) % len(frames)) < len(frames) - 1)]
-    newest = rng.choice(early, size=int(rng.integers(16, 33)))
-    got = remote_stacks(submission, frames, positions, newest, frame_stack)
-    problem = first_wrong_stack(got, frames, positions, newest, frame_stack)
-    assert problem is None, problem
+    """the first frame_stack - 1 stacks of an episode repeat its reset frame, never the previous episode's
+    frames; with the config's 4 frames and with another stack size (the function takes any)"""
+    for frame_stack in (CONFIG_FRAME_STACK, int(rng.choice([2, 3, 5, 6]))):
+        frames, positions, write = written_ring(rng, int(rng.integers(80, 200)), max_episode_length=8)
+        candidates = stackable(positions, write, frame_stack)
+        reset_slots = (candidates - positions[candidates]) % len(frames)
+        # early in an episode, with another episode's frame stored just before its reset frame
+        early = candidates[(positions[candidates] < frame_stack - 1)
+                           & (positions[(reset_slots - 1) % len(frames)] >= 0)
+                           & (((write - 1 - reset_slots) % len(frames)) < len(frames) - 1)]
+        newest = rng.choice(early, size=int(rng.integers(16, 33)))
+        got = remote_stacks(submission, frames, positions, newest, frame_stack)
+        problem = first_wrong_stack(got, frames, positions, newest, frame_stack)
+        assert problem is None, problem
 
 
 @points(1.5, part="pixels")
