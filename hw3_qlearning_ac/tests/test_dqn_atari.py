@@ -125,3 +125,15 @@ def test_atari_env_gives_stacked_84x84_uint8_frames():
     next_observation, *_ = env.step(1)
     np.testing.assert_array_equal(next_observation[:3], observation[1:])  # the stack shifts by one frame
     env.close()
+
+
+def test_atari_env_truncates_at_max_episode_steps():
+    pytest.importorskip("ale_py")
+    pytest.importorskip("cv2")
+    from hw3_qlearning_ac.atari import make_atari_env
+
+    env = make_atari_env("ALE/Breakout-v5", seed=0, max_episode_steps=5)
+    env.reset()
+    flags = [env.step(0)[2:4] for _ in range(5)]
+    assert flags[-1] == (False, True) and not any(any(f) for f in flags[:-1])
+    env.close()
