@@ -317,7 +317,9 @@ class SACAgent(nn.Module):
 
         observations, next_observations: (B, obs_dim); actions: (B, act_dim) in env units;
         rewards: (B,); terminated: (B,) bool (truncated transitions bootstrap: pass terminated only).
-        numpy arrays or tensors. Returns critic_loss, actor_loss, temperature_loss, alpha, q_mean, entropy.
+        numpy arrays or tensors. Returns critic_loss, actor_loss, q_mean (mean over critics and batch
+        of Q(s, a) at the buffer's actions, before the critic step), entropy (-mean log pi of the
+        actor step's actions), alpha (after the temperature step) and, with auto_alpha, temperature_loss.
 
         Order: critic step, then the actor step against the UPDATED critics, then the temperature
         and the targets. With config.overlap_actor_critic the actor's gradient is computed on a
