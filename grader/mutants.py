@@ -17,10 +17,11 @@ A homework's list:
 """
 from __future__ import annotations
 
+import ast
 import dataclasses
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,6 +93,15 @@ class HomeworkMutants:
                             seed=seed)
         return verdict(mutant, results), results
 
+    def unknown_must_fail(self) -> list[str]:
+        """`mutant: test` for each must_fail name that is no test of the mutant's graded suite files (a
+        misspelt name would only show as NOT CAUGHT when the mutant is graded)."""
+        tests_of: dict[str, set[str]] = {}
+        for file, node in hidden_tests(self.suite):
+            tests_of.setdefault(file, set()).add(node.name)
+        return [f"{mutant.name}: {name}" for mutant in self.mutants for name in mutant.must_fail
+                if name != "*" and not any(name in tests_of.get(f, ()) for f in self.graded_files(mutant))]
+
     def main(self, names: list[str]) -> int:
         """Grade the named mutants (all when none is named) on fresh inputs; 1 when one misbehaves."""
         unknown = sorted(set(names) - {m.name for m in self.mutants})
@@ -132,3 +142,26 @@ def verdict(mutant: Mutant, results: dict) -> str | None:
     lost = {name for name, (score, top) in scores.items() if score < top}
     missed = [name for name in mutant.must_fail if name not in lost]
     return f"NOT CAUGHT by {missed}" if missed else None
+
+
+# ---------------------------------------------------------------------------------------- suite rules
+def hidden_tests(suite: Path) -> Iterator[tuple[str, ast.FunctionDef]]:
+    """(file name, function) of every test function of a hidden suite, read as source."""
+    for path in sorted(suite.glob("test_*.py")):
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
+                yield path.name, node
+
+
+def missing_rng_fixture(suite: Path) -> list[str]:
+    """Tests that do not take the `rng` fixture: fixed inputs let a lookup table learned from one
+    submission's feedback score in the next."""
+    return [f"{file}::{node.name}" for file, node in hidden_tests(suite) if "rng" not in [a.arg for a in node.args.args]]
+
+
+def literal_comparisons(suite: Path) -> list[str]:
+    """Tests with an `assert_close(actual, [...])`: expected values come from the reference on random
+    inputs, never from a literal in the suite."""
+    return [f"{file}::{node.name}" for file, node in hidden_tests(suite)
+            if any(isinstance(call, ast.Call) and getattr(call.func, "id", "") == "assert_close" and len(call.args) > 1
+                   and isinstance(call.args[1], (ast.List, ast.Tuple)) for call in ast.walk(node))]

@@ -65,6 +65,19 @@ def remote_tensor(submission, array, requires_grad: bool = False):
     return submission.new("torch.as_tensor", array)
 
 
+def credit_for_cases(credit, cases) -> None:
+    """Run each check of one test (a callable that raises AssertionError when the student is wrong):
+    the test earns the share that passes and fails with the messages of the others."""
+    messages = []
+    for check in cases:
+        try:
+            check()
+        except AssertionError as error:
+            messages.append(str(error))
+    credit.fraction = 1 - len(messages) / len(cases)
+    assert not messages, "; ".join(messages)
+
+
 # ----------------------------------------------------------------------------------- twin agents
 def state_of(module) -> dict:
     return {name: value.detach().numpy().copy() for name, value in module.state_dict().items()}
