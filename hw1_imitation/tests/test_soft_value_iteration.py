@@ -8,7 +8,6 @@ from hw1_imitation.soft_value_iteration import (
     exact_backup,
     soft_max_value,
     soft_optimal_policy,
-    variational_backup,
 )
 from hw1_imitation.tabular_mdp import TabularMDP, random_mdp
 

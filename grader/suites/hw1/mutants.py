@@ -1,0 +1,198 @@
+"""Proof that the hw1 hidden suite catches planted bugs, pays correct variants in full and cheats nothing
+(instructor tool, not a test file). So far the tabular parts (README 6-8).
+
+    python -m grader.suites.hw1.mutants                      # all of them, a few seconds each
+    python -m grader.suites.hw1.mutants soft_vi_max_instead_of_logsumexp irl_gradient_sign_flipped
+
+Each entry is the reference (or, with `starter=True`, the starter) with one change planted, graded
+through the real harness (grader/mutants.py) on the suite files that can see it, and must behave as
+its kind says:
+    bug      every test in `must_fail` loses points
+    correct  a legitimate reading of the handout: every graded test scores full marks
+    cheat    points without the work: every test in `must_fail` scores 0 (`must_fail=("*",)`: all of them)
+Exit status 1 when one of them does not.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from grader.mutants import HomeworkMutants, Mutant
+
+TABULAR = ("test_soft_value_iteration.py", "test_forward_messages.py", "test_maxent_irl.py", "test_optimism.py")
+FILE_SUITES = {"soft_value_iteration.py": TABULAR, "forward_messages.py": TABULAR, "maxent_irl.py": TABULAR}
+SVI, FORWARD, IRL, OPTIMISM = ((name,) for name in TABULAR)
+
+SOFT_MAX = """    largest = q_values.max(axis=-1, keepdims=True)
+    return np.log(np.exp(q_values - largest).sum(axis=-1)) + largest[..., 0]
+"""
+EXACT = """    largest = next_values.max()
+    return rewards + largest + np.log(transitions @ np.exp(next_values - largest))
+"""
+VARIATIONAL = "    return rewards + transitions @ next_values\n"
+BACKUP_STEP = "        q_values[t] = backup_step(rewards, transitions, values[t + 1])\n"
+LAST_STEP = "    q_values[-1] = rewards\n"
+POLICY = "    return np.exp(q_values - values[..., None])\n"
+NORMALIZE_ALPHA = "        alpha[t + 1] = unnormalized / unnormalized.sum()\n"
+OPTIMALITY = "    optimality = np.exp(rewards - rewards.max())  # p(O_t | s, a) up to a constant that Z_t removes\n"
+VISITATION = """    with np.errstate(divide="ignore"):  # log 0 = -inf: an unreachable state gets weight 0
+        log_weights = np.log(alpha)[:, :, None] + q_values
+    log_weights -= log_weights.max(axis=(1, 2), keepdims=True)
+    weights = np.exp(log_weights)
+    return weights / weights.sum(axis=(1, 2), keepdims=True)
+"""
+COUNTS = "    return features[states, actions].sum(axis=1).mean(axis=0)\n"
+GRADIENT = "    return expert_counts - expected_counts\n"
+
+MUTANTS = (
+    # ---- the bugs named by the issue (11) ----
+    Mutant("soft_vi_max_instead_of_logsumexp", "soft_value_iteration.py",
+           ((SOFT_MAX, "    return q_values.max(axis=-1)\n"),),
+           ("test_soft_max_value_matches_reference", "test_soft_max_value_of_tied_actions_is_above_the_max",
+            "test_backward_messages_match_reference_on_stochastic_dynamics",
+            "test_variational_soft_value_iteration_matches_reference")),
+    Mutant("variational_backup_still_log_e_exp", "soft_value_iteration.py",
+           ((VARIATIONAL, "    return rewards + np.log(transitions @ np.exp(next_values))\n"),),
+           ("test_variational_backup_matches_reference", "test_variational_soft_value_iteration_matches_reference",
+            "test_variational_soft_value_iteration_does_not_buy_a_bad_lottery_ticket"), suite_files=OPTIMISM),
+    Mutant("forward_messages_not_normalized", "forward_messages.py",
+           ((NORMALIZE_ALPHA, "        alpha[t + 1] = unnormalized\n"),),
+           ("test_forward_messages_match_reference_on_stochastic_dynamics",
+            "test_forward_messages_match_reference_on_deterministic_dynamics_from_one_start",
+            "test_forward_messages_stay_normalized_for_large_rewards"), suite_files=FORWARD),
+    Mutant("irl_gradient_sign_flipped", "maxent_irl.py",
+           ((GRADIENT, "    return expected_counts - expert_counts\n"),),
+           ("test_maxent_irl_gradient_matches_reference", "test_maxent_irl_gradient_is_an_ascent_direction_of_the_likelihood"),
+           suite_files=IRL),
+    # ---- more classic bugs ----
+    Mutant("soft_max_overflows", "soft_value_iteration.py",
+           ((SOFT_MAX, "    return np.log(np.exp(q_values).sum(axis=-1))\n"),),
+           ("test_soft_max_value_does_not_overflow",), suite_files=SVI),
+    Mutant("exact_backup_overflows", "soft_value_iteration.py",
+           ((EXACT, "    return rewards + np.log(transitions @ np.exp(next_values))\n"),),
+           ("test_exact_backup_does_not_overflow",), suite_files=SVI),
+    Mutant("exact_backup_is_the_variational_one", "soft_value_iteration.py",
+           ((EXACT, "    return rewards + transitions @ next_values\n"),),
+           ("test_exact_backup_matches_reference", "test_backward_messages_match_reference_on_stochastic_dynamics"),
+           suite_files=SVI),
+    Mutant("backward_messages_ignore_the_backup_argument", "soft_value_iteration.py",
+           ((BACKUP_STEP, "        q_values[t] = exact_backup(rewards, transitions, values[t + 1])\n"),),
+           ("test_variational_soft_value_iteration_matches_reference",
+            "test_variational_soft_value_iteration_does_not_buy_a_bad_lottery_ticket"), suite_files=OPTIMISM),
+    Mutant("backward_messages_bootstrap_past_the_last_step", "soft_value_iteration.py",
+           ((LAST_STEP, "    q_values[-1] = backup_step(rewards, transitions, soft_max_value(rewards))\n"),),
+           ("test_backward_messages_last_step_is_the_reward", "test_backward_messages_match_reference_on_stochastic_dynamics",
+            "test_backward_messages_match_reference_on_deterministic_dynamics"), suite_files=SVI),
+    Mutant("policy_is_exp_q_without_v", "soft_value_iteration.py",
+           ((POLICY, "    return np.exp(q_values)\n"),),
+           ("test_soft_optimal_policy_matches_reference", "test_soft_optimal_policy_of_one_step"), suite_files=SVI),
+    Mutant("forward_messages_ignore_the_reward", "forward_messages.py",
+           ((OPTIMALITY, "    optimality = np.ones_like(rewards)\n"),),
+           ("test_forward_messages_match_reference_on_stochastic_dynamics",
+            "test_forward_messages_match_reference_on_deterministic_dynamics_from_one_start"), suite_files=FORWARD),
+    Mutant("visitation_not_normalized", "forward_messages.py",
+           (("    return weights / weights.sum(axis=(1, 2), keepdims=True)\n", "    return weights\n"),),
+           ("test_state_action_visitation_matches_reference",
+            "test_state_action_visitation_with_unreachable_states_and_large_values"), suite_files=FORWARD),
+    Mutant("visitation_exponentiates_large_q", "forward_messages.py",
+           ((VISITATION, "    weights = alpha[:, :, None] * np.exp(q_values)\n"
+                         "    return weights / weights.sum(axis=(1, 2), keepdims=True)\n"),),
+           ("test_state_action_visitation_with_unreachable_states_and_large_values",), suite_files=FORWARD),
+    Mutant("feature_counts_summed_over_demonstrations", "maxent_irl.py",
+           ((COUNTS, "    return features[states, actions].sum(axis=(0, 1))\n"),),
+           ("test_expert_feature_counts_match_reference",
+            "test_expert_feature_counts_do_not_grow_with_the_number_of_demonstrations"), suite_files=IRL),
+    # ---- other correct readings of the handout: full marks ----
+    Mutant("soft_max_with_logaddexp", "soft_value_iteration.py",
+           ((SOFT_MAX, "    return np.logaddexp.reduce(q_values, axis=-1)\n"),), kind="correct"),
+    Mutant("backups_written_per_state_action", "soft_value_iteration.py",
+           ((EXACT, "    out = np.empty(rewards.shape)\n"
+                    "    for s, a in np.ndindex(*rewards.shape):\n"
+                    "        out[s, a] = rewards[s, a] + soft_max_value(np.log(transitions[s, a] + 1e-300) + next_values)\n"
+                    "    return out\n"),
+            (VARIATIONAL, "    return rewards + np.einsum('sap,p->sa', transitions, next_values)\n")), kind="correct"),
+    Mutant("forward_messages_in_log_space", "forward_messages.py",
+           ((OPTIMALITY, ""),
+            ("        unnormalized = np.einsum(\"s,sa,sap->p\", alpha[t], optimality, transitions)\n"
+             + NORMALIZE_ALPHA,
+             "        with np.errstate(divide='ignore'):\n"
+             "            log_terms = np.log(alpha[t])[:, None, None] + rewards[:, :, None] + np.log(transitions)\n"
+             "        log_next = np.logaddexp.reduce(log_terms.reshape(-1, log_terms.shape[2]), axis=0)\n"
+             "        alpha[t + 1] = np.exp(log_next - np.logaddexp.reduce(log_next))\n")), kind="correct"),
+    Mutant("visitation_as_state_marginal_times_policy", "forward_messages.py",
+           ((VISITATION, "    values = np.logaddexp.reduce(q_values, axis=2)                  # log beta_t(s)\n"
+                         "    with np.errstate(divide='ignore'):\n"
+                         "        log_states = np.log(alpha) + values\n"
+                         "    states = np.exp(log_states - log_states.max(axis=1, keepdims=True))\n"
+                         "    states /= states.sum(axis=1, keepdims=True)                    # p(s_t | O)\n"
+                         "    return states[:, :, None] * np.exp(q_values - values[:, :, None])  # times pi_t(a | s)\n"),),
+           kind="correct"),
+    Mutant("irl_written_with_loops", "maxent_irl.py",
+           ((COUNTS, "    total = np.zeros(features.shape[2])\n"
+                     "    for trajectory_states, trajectory_actions in zip(states, actions):\n"
+                     "        for s, a in zip(trajectory_states, trajectory_actions):\n"
+                     "            total += features[s, a]\n"
+                     "    return total / len(states)\n"),
+            ("    expected_counts = np.einsum(\"tsa,sak->k\", visitation, features)\n",
+             "    expected_counts = (visitation.sum(axis=0)[:, :, None] * features).sum(axis=(0, 1))\n")),
+           kind="correct"),
+    # ---- cheats: points without the work ----
+    Mutant("zero_stubs", "soft_value_iteration.py", (), ("*",), kind="cheat", starter=True,
+           appended=(("soft_value_iteration.py", "STUB_SVI"), ("forward_messages.py", "STUB_FORWARD"),
+                     ("maxent_irl.py", "STUB_IRL"))),
+)
+
+# Each TODO answers arrays of the right shape and nothing else.
+SNIPPETS = {
+    "STUB_SVI": '''
+
+def soft_max_value(q_values):
+    return np.zeros(np.shape(q_values)[:-1])
+
+
+def exact_backup(rewards, transitions, next_values):
+    return np.zeros(np.shape(rewards))
+
+
+def variational_backup(rewards, transitions, next_values):
+    return np.zeros(np.shape(rewards))
+
+
+def backward_messages(rewards, transitions, horizon, backup="exact"):
+    num_states, num_actions = np.shape(rewards)
+    return np.zeros((horizon, num_states, num_actions)), np.zeros((horizon, num_states))
+
+
+def soft_optimal_policy(q_values, values):
+    return np.full(np.shape(q_values), 1.0 / np.shape(q_values)[-1])
+''',
+    "STUB_FORWARD": '''
+
+def forward_messages(rewards, transitions, initial_distribution, horizon):
+    return np.tile(initial_distribution, (horizon, 1))
+
+
+def state_action_visitation(alpha, q_values):
+    return np.full(np.shape(q_values), 1.0 / (np.shape(q_values)[1] * np.shape(q_values)[2]))
+''',
+    "STUB_IRL": '''
+
+def expert_feature_counts(features, states, actions):
+    return np.zeros(np.shape(features)[2])
+
+
+def maxent_irl_gradient(features, expert_counts, visitation):
+    return np.zeros(np.shape(features)[2])
+''',
+}
+
+HOMEWORK = HomeworkMutants("hw1", Path(__file__).resolve().parent, FILE_SUITES, MUTANTS, SNIPPETS)
+
+
+def run(mutant: Mutant, seed: int | None = None) -> tuple[str | None, dict]:
+    """Grade `mutant`; `seed` fixes the hidden inputs (None: fresh ones, as a real grading draws)."""
+    return HOMEWORK.run(mutant, seed)
+
+
+if __name__ == "__main__":
+    sys.exit(HOMEWORK.main(sys.argv[1:]))

@@ -1,0 +1,49 @@
+# Source of notebook.ipynb: edit this file, then run `python -m grader.notebooks hw1`.
+# (TA header: the lines above the first cell reach neither notebook nor student edition.)
+# So far the tabular parts (README sections 6-8); parts 1-3 will add their cells.
+
+# %% [markdown]
+# # Homework 1: imitation learning
+# This notebook drives the homework from Colab or Jupyter: it installs the course, runs the public
+# tests, then the tabular experiments of parts 4-6 (control as inference, MaxEnt inverse RL, the
+# optimism problem) and shows their figures. Implement the TODOs in `hw1_imitation/*.py` first
+# (see the README); the code you write lives in those files, not in this notebook.
+
+# %% Setup
+import os, subprocess, sys
+# Jupyter starts in the homework folder; the course code lives one level up.
+if not os.path.isdir("common") and os.path.isdir(os.path.join("..", "common")):
+    os.chdir("..")
+sys.path.insert(0, os.getcwd())
+try:
+    import common  # noqa: F401
+except ImportError:  # a fresh Colab machine: install the course first
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", "."], check=True)
+
+# %% [markdown]
+# ## Public tests
+# Fast checks of each TODO (hand-computed values and brute force over every trajectory of tiny
+# MDPs). They fail with "not implemented" until you fill the functions in.
+
+# %% Public tests
+_ = subprocess.run([sys.executable, "-m", "pytest", "-q", "hw1_imitation/tests"])
+
+# %% [markdown]
+# ## MaxEnt inverse RL on the gridworld (README 7.3)
+# A few seconds: 200 demonstrations of the soft-optimal expert, 300 gradient steps.
+
+# %% MaxEnt IRL
+_ = subprocess.run([sys.executable, "-m", "hw1_imitation.run_tabular",
+                    "--config", "hw1_imitation/configs/maxent_irl.yaml",
+                    "--set", "log_root=runs/notebook", "figures_dir=runs/notebook/figures"], check=True)
+from IPython.display import Image
+Image("runs/notebook/figures/maxent_irl_maps.png")
+
+# %% [markdown]
+# ## The optimism problem on the lottery (README 8.2)
+
+# %% Lottery
+_ = subprocess.run([sys.executable, "-m", "hw1_imitation.run_tabular",
+                    "--config", "hw1_imitation/configs/lottery.yaml",
+                    "--set", "log_root=runs/notebook", "figures_dir=runs/notebook/figures"], check=True)
+Image("runs/notebook/figures/lottery.png")

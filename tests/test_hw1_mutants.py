@@ -1,0 +1,74 @@
+"""The hw1 hidden suite catches planted bugs, pays correct variants in full and pays cheats nothing.
+
+Each entry of grader/suites/hw1/mutants.py is the reference (or the starter) with one change planted,
+graded through the real harness on the suite files that can see it. CI grades each with a fixed seed
+(from its name), so a red run is reproducible and never a draw of luck;
+`python -m grader.suites.hw1.mutants` grades them on fresh inputs, which is how a suite's fragile
+inputs are found.
+"""
+import ast
+import zlib
+from pathlib import Path
+
+import pytest
+
+from grader.suites.hw1 import mutants
+
+SUITE = Path(mutants.__file__).resolve().parent
+
+
+@pytest.mark.parametrize("name", [m.name for m in mutants.MUTANTS])
+def test_planted_change_is_graded_as_its_kind_requires(name):
+    mutant = next(m for m in mutants.MUTANTS if m.name == name)
+    problem, results = mutants.run(mutant, seed=zlib.crc32(name.encode()))
+    summary = [(t["name"].split(":")[0], t["score"], t["max_score"]) for t in results["tests"]]
+    assert problem is None, f"{name} [{mutant.kind}]: {problem}\n{summary}\n{results['output'][-2000:]}"
+
+
+# the "hidden suite must catch" list of homework 1's issue (11), tabular part
+ISSUE_BUGS = {"soft_vi_max_instead_of_logsumexp", "variational_backup_still_log_e_exp",
+              "forward_messages_not_normalized", "irl_gradient_sign_flipped"}
+
+
+def test_every_class_of_the_issue_has_an_entry():
+    kinds = {m.name: m.kind for m in mutants.MUTANTS}
+    assert ISSUE_BUGS <= {name for name, kind in kinds.items() if kind == "bug"}
+    assert any(kind == "correct" for kind in kinds.values()) and any(kind == "cheat" for kind in kinds.values())
+
+
+def hidden_tests():
+    for path in sorted(SUITE.glob("test_*.py")):
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
+                yield path.name, node
+
+
+def test_mutant_names_are_unique_and_name_tests_of_their_graded_files():
+    """A misspelt must_fail name would read as "NOT CAUGHT" only when the mutant is graded."""
+    names = [m.name for m in mutants.MUTANTS]
+    assert len(names) == len(set(names)), sorted({n for n in names if names.count(n) > 1})
+    tests_of: dict[str, set[str]] = {}
+    for file, node in hidden_tests():
+        tests_of.setdefault(file, set()).add(node.name)
+    wrong = []
+    for mutant in mutants.MUTANTS:
+        graded = set().union(*(tests_of.get(f, set()) for f in mutants.HOMEWORK.graded_files(mutant)))
+        wrong += [f"{mutant.name}: {name}" for name in mutant.must_fail if name != "*" and name not in graded]
+    assert not wrong, f"must_fail names no test of the mutant's graded suite files: {wrong}"
+
+
+def test_every_hidden_test_draws_its_inputs_from_rng():
+    """Fixed inputs let a lookup table learned from one submission's feedback score in the next."""
+    without = [f"{file}::{node.name}" for file, node in hidden_tests() if "rng" not in [a.arg for a in node.args.args]]
+    assert not without, f"hidden tests without the rng fixture: {without}"
+
+
+def test_no_hidden_test_compares_against_a_literal_array():
+    """Expected values come from the reference on random inputs, never from a literal in the suite."""
+    literal = []
+    for file, node in hidden_tests():
+        for call in ast.walk(node):
+            if isinstance(call, ast.Call) and getattr(call.func, "id", "") == "assert_close" and len(call.args) > 1 \
+                    and isinstance(call.args[1], (ast.List, ast.Tuple)):
+                literal.append(f"{file}::{node.name}")
+    assert not literal, f"assert_close against a literal: {literal}"
