@@ -119,6 +119,8 @@ MUTANTS = (
              "            log_terms = np.log(alpha[t])[:, None, None] + rewards[:, :, None] + np.log(transitions)\n"
              "        log_next = np.logaddexp.reduce(log_terms.reshape(-1, log_terms.shape[2]), axis=0)\n"
              "        alpha[t + 1] = np.exp(log_next - np.logaddexp.reduce(log_next))\n")), kind="correct"),
+    Mutant("forward_messages_without_the_reward_shift", "forward_messages.py",
+           ((OPTIMALITY, "    optimality = np.exp(rewards)\n"),), kind="correct"),
     Mutant("visitation_as_state_marginal_times_policy", "forward_messages.py",
            ((VISITATION, "    values = np.logaddexp.reduce(q_values, axis=2)                  # log beta_t(s)\n"
                          "    with np.errstate(divide='ignore'):\n"
@@ -127,6 +129,10 @@ MUTANTS = (
                          "    states /= states.sum(axis=1, keepdims=True)                    # p(s_t | O)\n"
                          "    return states[:, :, None] * np.exp(q_values - values[:, :, None])  # times pi_t(a | s)\n"),),
            kind="correct"),
+    Mutant("visitation_shifted_by_the_largest_q", "forward_messages.py",
+           ((VISITATION, "    shifted = np.exp(q_values - q_values.max(axis=(1, 2), keepdims=True))\n"
+                         "    weights = alpha[:, :, None] * shifted\n"
+                         "    return weights / weights.sum(axis=(1, 2), keepdims=True)\n"),), kind="correct"),
     Mutant("irl_written_with_loops", "maxent_irl.py",
            ((COUNTS, "    total = np.zeros(features.shape[2])\n"
                      "    for trajectory_states, trajectory_actions in zip(states, actions):\n"
