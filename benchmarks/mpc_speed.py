@@ -37,6 +37,7 @@ from hw4_model_based.dynamics import EnsembleDynamics
 from hw4_model_based.envs import HALFCHEETAH_ID
 from hw4_model_based.planning import MPCAgent, PlannerConfig
 from hw4_model_based.rewards import planning_task
+from hw4_model_based.run import keep_freed_memory
 
 OBS_DIM, ACT_DIM = 18, 6
 
@@ -87,8 +88,12 @@ def main(argv=None) -> None:
     parser.add_argument("--hidden", type=int, nargs="+", default=[200, 200])
     parser.add_argument("--repeats", type=int, default=5, help="planned actions per round and variant")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--default-malloc", action="store_true",
+                        help="leave glibc's allocator settings alone (see hw4_model_based.run.keep_freed_memory)")
     args = parser.parse_args(argv)
     set_torch_threads()
+    if not args.default_malloc:
+        keep_freed_memory()   # as hw4_model_based.run does; for every variant alike
     torch.manual_seed(0)
 
     task = planning_task(HALFCHEETAH_ID)
@@ -123,7 +128,8 @@ def main(argv=None) -> None:
             times[name].append((time.perf_counter() - start) / args.repeats * 1000)
 
     print(f"{HALFCHEETAH_ID}: {args.candidates} candidates x horizon {args.horizon} x {args.members} members, "
-          f"hidden {args.hidden}, torch threads {torch.get_num_threads()}, load average "
+          f"hidden {args.hidden}, torch threads {torch.get_num_threads()}, "
+          f"{'default malloc' if args.default_malloc else 'keep_freed_memory'}, load average "
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     for name, values in times.items():
         print(f"{name:15s} {statistics.median(values):8.1f} ms per planned action "
