@@ -1,0 +1,102 @@
+"""Homework 1 targets: the tabular experiments of the handout (sections 7-8) over seeds, as a results table.
+
+    python -m benchmarks.hw1_targets                       # about a minute: 5 seeds of each IRL config, the lottery
+    python -m benchmarks.hw1_targets --seeds 0 1 2 --out runs/hw1_targets
+
+Each run is `run_tabular.run` of a handout config with `seed=S`, in this process (the runs take well
+under a second of computation each), logging under OUT/hw1/. The table gives, per experiment, the
+mean and std over seeds of the recovered reward's visitation TV to the expert's, of the reward
+correlation and of the demonstrations' own TV, the target, the CPU seconds per run (computation and
+figures, without Python's start-up) and the command of one run. The handout's lessons are checked
+and printed as holds / FAILS. The figures of section 11 are redrawn into hw1_imitation/figures/.
+(Parts 1-3, behavior cloning, DAgger and the expressive policies, will add their rows.)
+"""
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+
+from common.config import load_config
+from common.plotting import plot_runs
+from hw1_imitation.run_tabular import TabularConfig, run
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG_DIR = ROOT / "hw1_imitation" / "configs"
+FIGURE_DIR = ROOT / "hw1_imitation" / "figures"
+SEEDS = (0, 1, 2, 3, 4)  # the IRL lesson is a comparison (terrain against per-cell features)
+IRL_CONFIGS = ("maxent_irl", "maxent_irl_state_features")
+TV_TARGET, CORRELATION_TARGET = 0.05, 0.9
+
+
+def run_config(name: str, seed: int, out: Path, figures: bool) -> tuple[dict, float, Path]:
+    """One run: its summary, its CPU seconds and its run directory."""
+    overrides = [f"seed={seed}", f"log_root={out}"] + ([f"figures_dir={FIGURE_DIR}"] if figures else [])
+    config = load_config(TabularConfig, CONFIG_DIR / f"{name}.yaml", overrides)
+    start = time.process_time()
+    summary, run_dir = run(config)
+    return summary, time.process_time() - start, run_dir
+
+
+def mean_std(values: list[float]) -> str:
+    return f"{np.mean(values):.4f} ± {np.std(values):.4f}"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.hw1_targets", description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
+    parser.add_argument("--out", default="runs/hw1_targets", help="where the runs go (default: runs/hw1_targets)")
+    args = parser.parse_args(argv)
+    out = Path(args.out)
+    rows, results, run_dirs = [], {}, {}
+    for name in IRL_CONFIGS:
+        outcomes = [run_config(name, seed, out, figures=seed == args.seeds[0]) for seed in args.seeds]
+        summaries = [summary for summary, _, _ in outcomes]
+        results[name] = {key: [s[key] for s in summaries] for key in ("visitation_tv", "reward_correlation", "demonstrations_tv")}
+        run_dirs[name] = [run_dir for _, _, run_dir in outcomes]
+        target = (f"TV <= {TV_TARGET}, correlation >= {CORRELATION_TARGET}" if name == "maxent_irl"
+                  else "(comparison with maxent_irl)")
+        rows.append((name, len(args.seeds), mean_std(results[name]["visitation_tv"]),
+                     mean_std(results[name]["reward_correlation"]), mean_std(results[name]["demonstrations_tv"]),
+                     target, f"{np.mean([cpu for _, cpu, _ in outcomes]):.1f}",
+                     f"python -m hw1_imitation.run_tabular --config hw1_imitation/configs/{name}.yaml --set seed=S"))
+    lottery, lottery_cpu, _ = run_config("lottery", 0, out, figures=True)
+    rows.append(("lottery", 1, f"buys the ticket: exact {lottery['exact']['lottery_probability']:.3f}, "
+                 f"variational {lottery['variational']['lottery_probability']:.3f}",
+                 f"brute-force error {lottery['brute_force']['largest_error']:.1e}", "-",
+                 "exact takes the lottery, variational does not; values match brute force", f"{lottery_cpu:.1f}",
+                 "python -m hw1_imitation.run_tabular --config hw1_imitation/configs/lottery.yaml"))
+    for y in ("visitation_tv", "reward_correlation"):
+        short = "tv" if y == "visitation_tv" else "correlation"
+        plot_runs(run_dirs["maxent_irl"] + run_dirs["maxent_irl_state_features"], x="iteration", y=y,
+                  out=FIGURE_DIR / f"maxent_irl_{short}.png", title=f"MaxEnt IRL: {y.replace('_', ' ')}")
+
+    print("\n| experiment | seeds | visitation TV / result | reward correlation | demonstrations' TV | target | CPU s per run | command (S = seed) |")
+    print("|---|---|---|---|---|---|---|---|")
+    for row in rows:
+        print("| " + " | ".join(str(cell) for cell in row) + " |")
+    terrain, per_cell = results["maxent_irl"], results["maxent_irl_state_features"]
+    checks = [
+        ("target maxent_irl: TV <= 0.05 and correlation >= 0.9 (mean over seeds)",
+         np.mean(terrain["visitation_tv"]) <= TV_TARGET and np.mean(terrain["reward_correlation"]) >= CORRELATION_TARGET),
+        ("target lottery: exact inference takes the lottery, variational does not, both match brute force",
+         lottery["exact_takes_lottery"] and not lottery["variational_takes_lottery"]
+         and lottery["brute_force"]["largest_error"] < 1e-6),
+        ("lesson: terrain features end closer to the expert than per-cell features (TV, every seed)",
+         all(a < b for a, b in zip(terrain["visitation_tv"], per_cell["visitation_tv"]))),
+        ("lesson: the terrain reward's visitation is closer to the expert's than the demonstrations' own (every seed)",
+         all(a < b for a, b in zip(terrain["visitation_tv"], terrain["demonstrations_tv"]))),
+        ("lesson: terrain features recover the reward better than per-cell features (correlation, every seed)",
+         all(a > b for a, b in zip(terrain["reward_correlation"], per_cell["reward_correlation"]))),
+    ]
+    print()
+    for text, holds in checks:
+        print(f"- {text}: {'holds' if holds else 'FAILS'}")
+    print(f"\nruns: {out / 'hw1'}; figures: {FIGURE_DIR}")
+    return 0 if all(holds for _, holds in checks) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
