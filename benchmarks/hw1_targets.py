@@ -31,9 +31,9 @@ IRL_CONFIGS = ("maxent_irl", "maxent_irl_state_features")
 TV_TARGET, CORRELATION_TARGET = 0.05, 0.9
 
 
-def run_config(name: str, seed: int, out: Path, figures: bool) -> tuple[dict, float, Path]:
-    """One run: its summary, its CPU seconds and its run directory."""
-    overrides = [f"seed={seed}", f"log_root={out}"] + ([f"figures_dir={FIGURE_DIR}"] if figures else [])
+def run_config(name: str, seed: int, out: Path, figures: Path | None) -> tuple[dict, float, Path]:
+    """One run: its summary, its CPU seconds and its run directory; its handout figure goes to `figures`."""
+    overrides = [f"seed={seed}", f"log_root={out}"] + ([f"figures_dir={figures}"] if figures else [])
     config = load_config(TabularConfig, CONFIG_DIR / f"{name}.yaml", overrides)
     start = time.process_time()
     summary, run_dir = run(config)
@@ -48,11 +48,12 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.hw1_targets", description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
     parser.add_argument("--out", default="runs/hw1_targets", help="where the runs go (default: runs/hw1_targets)")
+    parser.add_argument("--figures", default=str(FIGURE_DIR), help="where the figures go (default: the handout's)")
     args = parser.parse_args(argv)
-    out = Path(args.out)
+    out, figures = Path(args.out), Path(args.figures)
     rows, results, run_dirs = [], {}, {}
     for name in IRL_CONFIGS:
-        outcomes = [run_config(name, seed, out, figures=seed == args.seeds[0]) for seed in args.seeds]
+        outcomes = [run_config(name, seed, out, figures if seed == args.seeds[0] else None) for seed in args.seeds]
         summaries = [summary for summary, _, _ in outcomes]
         results[name] = {key: [s[key] for s in summaries] for key in ("visitation_tv", "reward_correlation", "demonstrations_tv")}
         run_dirs[name] = [run_dir for _, _, run_dir in outcomes]
@@ -62,7 +63,7 @@ def main(argv=None) -> int:
                      mean_std(results[name]["reward_correlation"]), mean_std(results[name]["demonstrations_tv"]),
                      target, f"{np.mean([cpu for _, cpu, _ in outcomes]):.1f}",
                      f"python -m hw1_imitation.run_tabular --config hw1_imitation/configs/{name}.yaml --set seed=S"))
-    lottery, lottery_cpu, _ = run_config("lottery", 0, out, figures=True)
+    lottery, lottery_cpu, _ = run_config("lottery", 0, out, figures)
     rows.append(("lottery", 1, f"buys the ticket: exact {lottery['exact']['lottery_probability']:.3f}, "
                  f"variational {lottery['variational']['lottery_probability']:.3f}",
                  f"brute-force error {lottery['brute_force']['largest_error']:.1e}", "-",
@@ -71,7 +72,7 @@ def main(argv=None) -> int:
     for y in ("visitation_tv", "reward_correlation"):
         short = "tv" if y == "visitation_tv" else "correlation"
         plot_runs(run_dirs["maxent_irl"] + run_dirs["maxent_irl_state_features"], x="iteration", y=y,
-                  out=FIGURE_DIR / f"maxent_irl_{short}.png", title=f"MaxEnt IRL: {y.replace('_', ' ')}")
+                  out=figures / f"maxent_irl_{short}.png", title=f"MaxEnt IRL: {y.replace('_', ' ')}")
 
     print("\n| experiment | seeds | visitation TV / result | reward correlation | demonstrations' TV | target | CPU s per run | command (S = seed) |")
     print("|---|---|---|---|---|---|---|---|")
@@ -94,7 +95,7 @@ def main(argv=None) -> int:
     print()
     for text, holds in checks:
         print(f"- {text}: {'holds' if holds else 'FAILS'}")
-    print(f"\nruns: {out / 'hw1'}; figures: {FIGURE_DIR}")
+    print(f"\nruns: {out / 'hw1'}; figures: {figures}")
     return 0 if all(holds for _, holds in checks) else 1
 
 
