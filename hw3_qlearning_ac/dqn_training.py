@@ -55,6 +55,7 @@ class DQNRunConfig:
     log_every: int = 1_000                 # env steps between metric rows
     eval_every: int = 10_000               # env steps between evaluations (and one at the end)
     eval_episodes: int = 10
+    eval_epsilon: float = 0.0              # epsilon of the evaluation episodes (0: greedy); the DQN paper evaluates with 0.05
     checkpoint_every: int | None = None    # env steps between resume checkpoints (agent + replay buffer)
     resume_from: str | None = None         # a run directory (or its checkpoints/resume.pt) to continue
     device: str = "cpu"                    # "auto": CUDA when present (pixels); small MLPs are faster on CPU
@@ -77,7 +78,7 @@ def make_training_env(config: DQNRunConfig, seed: int, num_envs: int):
     if config.env_id.startswith("ALE/"):
         from hw3_qlearning_ac.atari import make_atari_vector_env  # ale-py only when playing Atari
 
-        return make_atari_vector_env(config.env_id, num_envs, seed=seed)
+        return make_atari_vector_env(config.env_id, num_envs, seed=seed, max_episode_steps=config.max_episode_steps)
     return make_vector_env(config.env_id, num_envs, seed=seed, max_episode_steps=config.max_episode_steps)
 
 
@@ -91,13 +92,19 @@ def make_replay_buffer(config: DQNRunConfig, env) -> ReplayBuffer:
     return ReplayBuffer(config.buffer_size, space.shape, (), obs_dtype=space.dtype, action_dtype=np.int64)
 
 
-def evaluate_with_q_estimates(agent: DQNAgent, env, num_episodes: int) -> dict[str, float]:
-    """Greedy episodes: their returns, and the Q-network's estimate of the start state against the truth.
+def evaluate_with_q_estimates(agent: DQNAgent, env, num_episodes: int, epsilon: float = 0.0,
+                              rng: np.random.Generator | None = None) -> dict[str, float]:
+    """Greedy (epsilon = 0) or epsilon-greedy episodes: their returns, and the Q-network's estimate of the
+    start state against the truth.
 
-    eval_q_estimate: mean over episodes of Q(s_0, a_0) (a_0 the greedy action taken);
+    eval_q_estimate: mean over episodes of Q(s_0, a_0) (a_0 the action taken);
     eval_discounted_return: mean of sum_t gamma^t r_t from s_0 (the value those estimates predict).
     """
-    episodes = evaluation_episodes(env, lambda obs: agent.get_action(obs, deterministic=True), num_episodes)
+    if epsilon > 0:  # a greedy Atari agent that never presses FIRE would play until the time limit
+        policy = lambda obs: agent.get_action(obs, epsilon=epsilon, rng=rng)  # noqa: E731
+    else:
+        policy = lambda obs: agent.get_action(obs, deterministic=True)  # noqa: E731
+    episodes = evaluation_episodes(env, policy, num_episodes)
     returns = [t.episode_return for t in episodes]
     gamma = agent.config.gamma
     discounted = [float(np.sum(t.rewards * gamma ** np.arange(len(t)))) for t in episodes]
@@ -119,6 +126,7 @@ def train_dqn(config: DQNRunConfig | Mapping, logger: Logger | None = None) -> D
     set_torch_threads()
     seed_everything(config.seed)
     rng = np.random.default_rng(config.seed)
+    eval_rng = np.random.default_rng(config.seed + EVAL_SEED_OFFSET)  # evaluation never shifts training's draws
     env = make_training_env(config, config.seed, config.num_envs)
     eval_env = make_training_env(config, config.seed + EVAL_SEED_OFFSET, 1)
     if not isinstance(env.single_action_space, gym.spaces.Discrete):
@@ -169,7 +177,7 @@ def train_dqn(config: DQNRunConfig | Mapping, logger: Logger | None = None) -> D
                     row[key] = float(np.mean([m[key] for m in update_metrics]))
                 if env_steps >= next_eval or last:
                     next_eval += config.eval_every
-                    row.update(evaluate_with_q_estimates(agent, eval_env, config.eval_episodes))
+                    row.update(evaluate_with_q_estimates(agent, eval_env, config.eval_episodes, config.eval_epsilon, eval_rng))
                 row["time_s"] = time.perf_counter() - start
                 if logger is not None:
                     logger.log(row)
