@@ -98,8 +98,8 @@ def backward_messages(
         Q_t(s, a)     = backup(r, p, V_{t+1})                     for t = T-2 down to 0
         V_t(s)        = soft_max_value(Q_t)(s) = log sum_a exp Q_t(s, a)
 
-    where backup is `exact_backup` (backup="exact") or `variational_backup` (backup="variational").
-    Use `soft_max_value` and the backup function given in `backup_function`.
+    where backup is `exact_backup` (backup="exact") or `variational_backup` (backup="variational"):
+    `backup_step` below is already that function; call it and `soft_max_value`.
 
     rewards: (S, A); transitions: (S, A, S); horizon: T >= 1; backup: "exact" or "variational"
     ->  q_values Q: (T, S, A) float64, values V: (T, S) float64 (index 0 is the first step)
