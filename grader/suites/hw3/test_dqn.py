@@ -407,9 +407,10 @@ def test_update_copies_the_target_network_every_period(submission, rng):
             assert_same_parameters(online, local_parameters(local, "q_network."), "the online network after one update")
         as_online = {name.replace("q_network.", "target_network.", 1): value for name, value in online.items()}
         if step % period == 0:
-            assert same_parameters(target, as_online), (
+            assert same_parameters(target, as_online) and not same_parameters(target, previous_target), (
                 f"target_update_period = {period}: after update {step} the target network must equal the online "
-                "network (copy phi' <- phi every target_update_period updates)")
+                "network, trained weights copied into the target (phi' <- phi every target_update_period updates, "
+                "never the other way round)")
         else:
             assert same_parameters(target, previous_target), (
                 f"target_update_period = {period}: update {step} changed the target network; it changes only "
