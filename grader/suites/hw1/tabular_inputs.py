@@ -1,5 +1,5 @@
 """Random inputs for the hw1 tabular hidden tests, shaped like what the homework's own code produces
-(and the one remote call two suite files share).
+(and the remote backward_messages check two suite files share).
 
 Every input comes from the test's `rng` (new on every grading run): MDP sizes, Dirichlet dynamics
 (stochastic, or one next state per (s, a)), rewards on the scale of the gridworld's and the
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from grader.harness.api import check_array
+from grader.harness.api import assert_close, check_array
 from hw1_imitation.demonstrations import sample_demonstrations
 from hw1_imitation.soft_value_iteration import backward_messages, soft_optimal_policy
 from hw1_imitation.tabular_mdp import TabularMDP
@@ -88,3 +88,11 @@ def remote_backward_messages(submission, problem: Problem, backup: str) -> tuple
     num_states, num_actions = problem.shape
     return (check_array(reply[0], "backward_messages q_values", shape=(problem.horizon, num_states, num_actions)),
             check_array(reply[1], "backward_messages values", shape=(problem.horizon, num_states)))
+
+
+def assert_backward_messages_match(submission, problem: Problem, backup: str, setting: str) -> None:
+    """The student's backward_messages equal the reference's, Q and V, on `problem` (`setting` names it)."""
+    q_values, values = remote_backward_messages(submission, problem, backup)
+    expected_q, expected_v = backward_messages(problem.rewards, problem.transitions, problem.horizon, backup)
+    assert_close(q_values, expected_q, f"backward_messages q_values ({setting})", rtol=1e-7, atol=1e-9)
+    assert_close(values, expected_v, f"backward_messages values ({setting})", rtol=1e-7, atol=1e-9)

@@ -7,7 +7,7 @@ import numpy as np
 
 from grader.harness.api import assert_close, check_array, points
 from hw1_imitation import soft_value_iteration as reference
-from tabular_inputs import random_next_values, random_problem, remote_backward_messages
+from tabular_inputs import assert_backward_messages_match, random_next_values, random_problem, remote_backward_messages
 
 MODULE = "hw1_imitation.soft_value_iteration"
 PART = "control_as_inference"
@@ -69,11 +69,7 @@ def test_exact_backup_does_not_overflow(submission, rng):
 @points(2, part=PART)
 def test_backward_messages_match_reference_on_stochastic_dynamics(submission, rng):
     """backward_messages with the exact backup: Q_t and V_t for every step"""
-    problem = random_problem(rng)
-    q_values, values = remote_backward_messages(submission, problem, "exact")
-    expected_q, expected_v = reference.backward_messages(problem.rewards, problem.transitions, problem.horizon, "exact")
-    assert_close(q_values, expected_q, "backward_messages q_values (exact backup)", rtol=1e-7, atol=1e-9)
-    assert_close(values, expected_v, "backward_messages values (exact backup)", rtol=1e-7, atol=1e-9)
+    assert_backward_messages_match(submission, random_problem(rng), "exact", "exact backup")
 
 
 @points(1, part=PART)
@@ -91,10 +87,7 @@ def test_backward_messages_last_step_is_the_reward(submission, rng):
 def test_backward_messages_match_reference_on_deterministic_dynamics(submission, rng):
     """backward_messages on deterministic dynamics (the gridworld's case), longer horizon"""
     problem = random_problem(rng, deterministic=True, max_horizon=15)
-    q_values, values = remote_backward_messages(submission, problem, "exact")
-    expected_q, expected_v = reference.backward_messages(problem.rewards, problem.transitions, problem.horizon, "exact")
-    assert_close(q_values, expected_q, "backward_messages q_values (deterministic dynamics)", rtol=1e-7, atol=1e-9)
-    assert_close(values, expected_v, "backward_messages values (deterministic dynamics)", rtol=1e-7, atol=1e-9)
+    assert_backward_messages_match(submission, problem, "exact", "deterministic dynamics")
 
 
 # ----------------------------------------------------------------------------------- soft_optimal_policy
