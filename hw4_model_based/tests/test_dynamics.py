@@ -145,3 +145,17 @@ def test_train_ensemble_fits_a_linear_system():
     predicted = model.predict_next_obs(test_obs, torch.as_tensor(actions[:100]).expand(3, 100, 1))
     np.testing.assert_allclose(predicted.detach().numpy(), np.broadcast_to(next_obs[:100], (3, 100, 2)), atol=0.03)
     np.testing.assert_allclose(model.obs_mean.numpy(), obs.mean(axis=0), atol=1e-6)   # statistics of the data
+
+
+def test_open_loop_predictions_feed_each_member_its_own_predictions():
+    from hw4_model_based.model_fit import open_loop_predictions
+
+    model = _model_with_stats(obs_dim=3, act_dim=2, members=2)
+    with torch.no_grad():
+        for layer in model.layers:
+            layer.weight.zero_()
+            layer.bias.zero_()
+    predicted = open_loop_predictions(model, np.zeros(3, np.float32), np.zeros((4, 2), np.float32))
+    assert predicted.shape == (2, 5, 3)
+    # a zero network predicts the mean delta at every step: s_t = t * mu_d
+    np.testing.assert_allclose(predicted[1], np.arange(5)[:, None] * model.delta_mean.numpy(), rtol=1e-5, atol=1e-6)
