@@ -110,6 +110,29 @@ def test_squashed_sample_takes_several_samples_per_state(submission, rng):
                  f"reparameterize=False)")
 
 
+def remote_sample(submission, mean, log_std, noise, reparameterize):
+    """The student's sample on worker tensors, mean and log_std requiring grad: handles of
+    ([mean, log_std], actions, log_probs)."""
+    inputs = [worker_tensor(submission, mean, True), worker_tensor(submission, log_std, True)]
+    result = submission.new(SAMPLE, *inputs, worker_tensor(submission, noise), reparameterize=reparameterize)
+    return inputs, result.new_from("__getitem__", 0), result.new_from("__getitem__", 1)
+
+
+def sample_gradients(submission, inputs, outputs, weights, shape, what):
+    """d (sum_k weights_k . outputs_k) / d mean and / d log_std in the worker, checked (0 where none reaches)."""
+    gradients = remote_gradients(submission, outputs, inputs, weights, what)
+    return [np.zeros(shape) if g is None else check_array(g, f"{what}: gradient w.r.t. {name}", shape=shape)
+            for g, name in zip(gradients, ("mean", "log_std"))]
+
+
+def reference_sample_gradients(mean, log_std, noise, reparameterize, weights, outputs):
+    """The reference's d (sum_k weights_k . result[outputs[k]]) / d mean and / d log_std."""
+    mean_l, log_std_l = local(mean, True), local(log_std, True)
+    result = reference.squashed_gaussian_sample_and_log_prob(mean_l, log_std_l, local(noise), reparameterize)
+    gradients = torch.autograd.grad([result[k] for k in outputs], [mean_l, log_std_l], [local(w) for w in weights])
+    return [g.numpy() for g in gradients]
+
+
 @points(2, part=PART)
 def test_squashed_log_prob_is_exact_where_tanh_saturates(submission, rng, credit):
     """squashed_gaussian_sample_and_log_prob where |u| is large: the exact, stable tanh correction (value and gradient)"""
@@ -117,26 +140,22 @@ def test_squashed_log_prob_is_exact_where_tanh_saturates(submission, rng, credit
     mean, log_std = saturated_actor_outputs(rng, b, d)
     noise = f32(rng.standard_normal((b, d)))
     what = "squashed_gaussian_sample_and_log_prob with a confident actor (|mu + sigma * noise| up to 16)"
-    mean_t, log_std_t = worker_tensor(submission, mean, True), worker_tensor(submission, log_std, True)
-    result = submission.new(SAMPLE, mean_t, log_std_t, worker_tensor(submission, noise), reparameterize=True)
-    log_probs_t = result.new_from("__getitem__", 1)
+    inputs, _, log_probs_t = remote_sample(submission, mean, log_std, noise, True)
     log_probs = check_array(log_probs_t.detach(), f"{what}: log_probs", shape=(b,))
     assert requires_grad(log_probs_t, f"{what}: log_probs"), f"{what}: log_probs carry no gradient w.r.t. the mean"
-    weights = f32(rng.normal(size=b))
-    gradient = remote_gradients(submission, [log_probs_t], [mean_t], [weights], what)[0]
-    gradient = np.zeros((b, d)) if gradient is None else check_array(gradient, f"{what}: d log_probs / d mean",
-                                                                      shape=(b, d))
-    mean_l = local(mean, True)
-    _, want = reference.squashed_gaussian_sample_and_log_prob(mean_l, local(log_std), local(noise))
-    (want_gradient,) = torch.autograd.grad(want, mean_l, local(weights))
-    value_ok = np.allclose(log_probs, want.detach().numpy(), rtol=1e-5, atol=1e-4)
-    gradient_ok = np.allclose(gradient, want_gradient.numpy(), rtol=1e-4, atol=1e-4)
+    weights = [f32(rng.normal(size=b))]
+    gradients = sample_gradients(submission, inputs, [log_probs_t], weights, (b, d), what)
+    with torch.no_grad():
+        _, want = reference.squashed_gaussian_sample_and_log_prob(local(mean), local(log_std), local(noise))
+    want_gradients = reference_sample_gradients(mean, log_std, noise, True, weights, outputs=(1,))
+    value_ok = np.allclose(log_probs, want.numpy(), rtol=1e-5, atol=1e-4)
+    gradient_ok = all(np.allclose(g, w, rtol=1e-4, atol=1e-4) for g, w in zip(gradients, want_gradients))
     credit.fraction = 0.5 * value_ok + 0.5 * gradient_ok
     if not value_ok:
-        assert_close(log_probs, want.detach().numpy(), f"{what}: log_probs (use the exact identity "
+        assert_close(log_probs, want.numpy(), f"{what}: log_probs (use the exact identity "
                      "log(1 - tanh(u)^2) = 2 (log 2 - u - softplus(-2u)))", rtol=1e-5, atol=1e-4)
-    if not gradient_ok:
-        assert_close(gradient, want_gradient.numpy(), f"{what}: the gradient of log_probs w.r.t. the mean "
+    for name, got, expected in zip(("mean", "log_std"), gradients, want_gradients):
+        assert_close(got, expected, f"{what}: the gradient of log_probs w.r.t. {name} "
                      "(d/du log(1 - tanh(u)^2) = -2 tanh(u), also where tanh(u) rounds to 1)", rtol=1e-4, atol=1e-4)
 
 
@@ -148,20 +167,14 @@ def test_reparameterized_sample_carries_the_gradient(submission, rng):
     noise = moderate_noise(rng, (b, d))
     weights = [f32(rng.normal(size=(b, d))), f32(rng.normal(size=b))]
     what = "squashed_gaussian_sample_and_log_prob(reparameterize=True)"
-    mean_t, log_std_t = worker_tensor(submission, mean, True), worker_tensor(submission, log_std, True)
-    result = submission.new(SAMPLE, mean_t, log_std_t, worker_tensor(submission, noise), reparameterize=True)
-    outputs = [result.new_from("__getitem__", 0), result.new_from("__getitem__", 1)]
-    assert requires_grad(outputs[0], f"{what}: actions"), (
+    inputs, actions_t, log_probs_t = remote_sample(submission, mean, log_std, noise, True)
+    assert requires_grad(actions_t, f"{what}: actions"), (
         f"{what}: the actions carry no gradient; with the reparameterization trick a = tanh(mu + sigma * noise) "
         "is a differentiable function of mu and sigma")
-    mean_l, log_std_l = local(mean, True), local(log_std, True)
-    want = torch.autograd.grad(reference.squashed_gaussian_sample_and_log_prob(mean_l, log_std_l, local(noise)),
-                               [mean_l, log_std_l], [local(w) for w in weights])
-    got = remote_gradients(submission, outputs, [mean_t, log_std_t], weights, what)
-    for name, value, expected in zip(("mean", "log_std"), got, want):
-        value = np.zeros((b, d)) if value is None else check_array(value, f"{what}: gradient w.r.t. {name}",
-                                                                    shape=(b, d))
-        assert_close(value, expected.numpy(), f"{what}: the gradient of (actions, log_probs) w.r.t. {name}",
+    gradients = sample_gradients(submission, inputs, [actions_t, log_probs_t], weights, (b, d), what)
+    want = reference_sample_gradients(mean, log_std, noise, True, weights, outputs=(0, 1))
+    for name, got, expected in zip(("mean", "log_std"), gradients, want):
+        assert_close(got, expected, f"{what}: the gradient of (actions, log_probs) w.r.t. {name}",
                      rtol=1e-4, atol=GRADIENT_ATOL)
 
 
@@ -171,23 +184,17 @@ def test_score_function_sample_is_a_constant(submission, rng):
     n, b, d = int(rng.integers(1, 5)), batch_size(rng), action_dim(rng)
     mean, log_std = actor_outputs(rng, b, d)
     noise = moderate_noise(rng, (n, b, d))
-    weights = f32(rng.normal(size=(n, b)))
+    weights = [f32(rng.normal(size=(n, b)))]
     what = "squashed_gaussian_sample_and_log_prob(reparameterize=False)"
-    mean_t, log_std_t = worker_tensor(submission, mean, True), worker_tensor(submission, log_std, True)
-    result = submission.new(SAMPLE, mean_t, log_std_t, worker_tensor(submission, noise), reparameterize=False)
-    actions_t, log_probs_t = result.new_from("__getitem__", 0), result.new_from("__getitem__", 1)
+    inputs, actions_t, log_probs_t = remote_sample(submission, mean, log_std, noise, False)
     assert not requires_grad(actions_t, f"{what}: actions"), (
         f"{what}: the actions carry a gradient; with reparameterize=False u is a constant (detached) sample")
     assert requires_grad(log_probs_t, f"{what}: log_probs"), (
         f"{what}: log_probs carry no gradient; the score-function estimator needs d log pi(a|s) / d(mu, sigma)")
-    mean_l, log_std_l = local(mean, True), local(log_std, True)
-    _, want = reference.squashed_gaussian_sample_and_log_prob(mean_l, log_std_l, local(noise), reparameterize=False)
-    want = torch.autograd.grad(want, [mean_l, log_std_l], local(weights))
-    got = remote_gradients(submission, [log_probs_t], [mean_t, log_std_t], [weights], what)
-    for name, value, expected in zip(("mean", "log_std"), got, want):
-        value = np.zeros((b, d)) if value is None else check_array(value, f"{what}: gradient w.r.t. {name}",
-                                                                    shape=(b, d))
-        assert_close(value, expected.numpy(), f"{what}: the gradient of log_probs w.r.t. {name} (u held fixed)",
+    gradients = sample_gradients(submission, inputs, [log_probs_t], weights, (b, d), what)
+    want = reference_sample_gradients(mean, log_std, noise, False, weights, outputs=(1,))
+    for name, got, expected in zip(("mean", "log_std"), gradients, want):
+        assert_close(got, expected, f"{what}: the gradient of log_probs w.r.t. {name} (u held fixed)",
                      rtol=1e-4, atol=GRADIENT_ATOL)
 
 
@@ -293,23 +300,22 @@ def test_critic_backup_is_a_constant(submission, rng):
 
 
 def actor_loss_and_gradients(submission, target, reference_loss, log_probs, q_values, alpha, what, q_grad=True):
-    """(value, d loss/d log_probs, d loss/d q_values) of the student's loss and the reference's; a gradient
-    that does not reach an input counts as 0. q_grad=False: q_values are constants, as the agent's
-    REINFORCE path computes them (under no_grad), and both gradients w.r.t. them are 0."""
+    """The student's loss value and its gradients w.r.t. log_probs (and q_values when q_grad), then the
+    reference's; a gradient that reaches no input counts as 0. q_grad=False: q_values are constants, as
+    the agent's REINFORCE path computes them (without gradient)."""
     log_probs_t, q_t = worker_tensor(submission, log_probs, True), worker_tensor(submission, q_values, q_grad)
     loss = submission.new(target, log_probs_t, q_t, alpha)
     value = scalar(loss.detach(), what)
-    assert requires_grad(loss, what), f"{what}: the loss carries no gradient to log_probs or q_values"
-    inputs = [log_probs_t, q_t] if q_grad else [log_probs_t]
-    got = [None if g is None else check_array(g, f"{what}: gradient w.r.t. {name}", shape=log_probs.shape)
-           for g, name in zip(remote_gradients(submission, [loss], inputs, [np.float32(1.0)], what),
-                              ("log_probs", "q_values"))]
+    assert requires_grad(loss, what), f"{what}: the loss carries no gradient to log_probs"
+    inputs, names = ([log_probs_t, q_t], ("log_probs", "q_values")) if q_grad else ([log_probs_t], ("log_probs",))
+    got = [np.zeros(log_probs.shape) if g is None else check_array(g, f"{what}: gradient w.r.t. {name}",
+                                                                    shape=log_probs.shape)
+           for g, name in zip(remote_gradients(submission, [loss], inputs, [np.float32(1.0)], what), names)]
     log_probs_l, q_l = local(log_probs, True), local(q_values, q_grad)
     want_loss = reference_loss(log_probs_l, q_l, alpha)
-    want = list(torch.autograd.grad(want_loss, [log_probs_l, q_l] if q_grad else [log_probs_l], allow_unused=True))
-    got, want = got + [None] * (2 - len(got)), [g if g is None else g.numpy() for g in want] + [None] * (2 - len(want))
-    zeros = np.zeros(log_probs.shape)
-    return (value, *[zeros if g is None else g for g in got]), (want_loss.item(), *[zeros if g is None else g for g in want])
+    want = [np.zeros(log_probs.shape) if g is None else g.numpy()
+            for g in torch.autograd.grad(want_loss, [log_probs_l, q_l][:len(inputs)], allow_unused=True)]
+    return (value, *got), (want_loss.item(), *want)
 
 
 @points(2, part=PART)
@@ -342,7 +348,7 @@ def check_reinforce(submission, rng, num_samples):
     log_probs = sampled_log_probs(rng, (num_samples, b), action_dim(rng))
     q = sampled_q_values(rng, num_samples, b)
     what = f"actor_loss_reinforce (N={num_samples} samples per state, B={b}, alpha={alpha})"
-    (value, got_lp, _), (want, want_lp, _) = actor_loss_and_gradients(
+    (value, got_lp), (want, want_lp) = actor_loss_and_gradients(
         submission, ACTOR_REINFORCE, reference.actor_loss_reinforce, log_probs, q, alpha, what, q_grad=False)
     baseline = "no baseline" if num_samples == 1 else "the mean of the OTHER samples of the same state as baseline"
     assert_close(got_lp, want_lp, f"{what}: d loss / d log pi (-(v - b) / (N B), v = Q - alpha log pi held "
