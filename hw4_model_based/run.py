@@ -1,4 +1,4 @@
-"""Model-based RL with MPC: `python -m hw4_model_based.run --config CONFIG [--set k=v ...]`.
+"""Model-based RL with MPC (or MBPO): `python -m hw4_model_based.run --config CONFIG [--set k=v ...]`.
 
     python -m hw4_model_based.run --config hw4_model_based/configs/obstacles_mpc.yaml
     python -m hw4_model_based.run --config hw4_model_based/configs/obstacles_mpc.yaml --set planner.method=cem seed=1
@@ -20,15 +20,21 @@ last episode as path.png.
 """
 from __future__ import annotations
 
+import argparse
 import ctypes
+import importlib
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import torch
 
-from common.config import config_from_dict, parse_config
+import yaml
+
+from common.config import add_config_arguments, config_from_dict, parse_config
 from common.envs import make_env
 from common.logger import Logger, progress_bar, run_experiment
 from common.replay_buffer import ReplayBuffer
@@ -59,6 +65,7 @@ class RunConfig:
     exp_name: str = "mpc"
     env_id: str = OBSTACLES_ID
     seed: int = 0
+    algorithm: Literal["mpc"] = "mpc"
     initial_random_steps: int = 2000     # random-action env steps (whole episodes) before the first fit
     num_iterations: int = 10
     steps_per_iteration: int = 100       # at least this many MPC env steps (whole episodes) per iteration
@@ -167,8 +174,31 @@ def _save_path_plot(logger: Logger, episode) -> None:
     matplotlib.image.imsave(logger.run_dir / "path.png", path_image(path))
 
 
+# algorithm -> "module:ConfigClass:train_function"; the module is imported only when it is used.
+ALGORITHMS = {
+    "mpc": "hw4_model_based.run:RunConfig:train",
+    "mbpo": "hw4_model_based.mbpo_training:MBPORunConfig:train_mbpo",
+}
+
+
+def algorithm_of(argv: Sequence[str] | None) -> str:
+    """The `algorithm` asked for: a `--set algorithm=...`, else the config file's, else mpc."""
+    args, _ = add_config_arguments(argparse.ArgumentParser(add_help=False)).parse_known_args(argv)
+    values = yaml.safe_load(Path(args.config).read_text()) if args.config and Path(args.config).exists() else None
+    algorithm = str(values.get("algorithm", "mpc")) if isinstance(values, dict) else "mpc"
+    for key, _, value in (override.partition("=") for override in args.overrides):
+        if key.strip() == "algorithm":
+            algorithm = value.strip()
+    if algorithm not in ALGORITHMS:
+        raise SystemExit(f"unknown algorithm {algorithm!r}: choose one of {', '.join(ALGORITHMS)}")
+    return algorithm
+
+
 def main(argv=None) -> None:
-    config = parse_config(RunConfig, argv, description=__doc__.splitlines()[0])
+    module_name, config_name, train_name = ALGORITHMS[algorithm_of(argv)].split(":")
+    module = importlib.import_module(module_name)
+    config = parse_config(getattr(module, config_name), argv, description=__doc__.splitlines()[0])
+    train = getattr(module, train_name)
     logger = run_experiment("hw4", config, train)
     print(f"compare experiments and seeds: python -m common.plotting {logger.run_dir.parent} --out curves.png")
 
