@@ -1,12 +1,12 @@
 # Source of notebook.ipynb: edit this file, then run `python -m grader.notebooks hw1`.
 # (TA header: the lines above the first cell reach neither notebook nor student edition.)
-# So far the tabular parts (README sections 6-8); parts 1-3 will add their cells.
+# So far part 3 and the tabular parts (README sections 5-8); parts 1-2 will add their cells.
 
 # %% [markdown]
 # # Homework 1: imitation learning
 # This notebook drives the homework from Colab or Jupyter: it installs the course, runs the public
-# tests, then the tabular experiments of parts 4-6 (control as inference, MaxEnt inverse RL, the
-# optimism problem) and shows their figures. Implement the TODOs in `hw1_imitation/*.py` first
+# tests, then the experiments of part 3 (expressive policies) and parts 4-6 (control as inference,
+# MaxEnt inverse RL, the optimism problem) and shows their figures. Implement the TODOs in `hw1_imitation/*.py` first
 # (see the README); the code you write lives in those files, not in this notebook.
 
 # %% Setup
@@ -27,6 +27,21 @@ except ImportError:  # a fresh Colab machine: install the course first
 
 # %% Public tests
 _ = subprocess.run([sys.executable, "-m", "pytest", "-q", "hw1_imitation/tests"])
+
+# %% [markdown]
+# ## Expressive policies on the two-ways task (README 5.4)
+# A Gaussian, a mixture of Gaussians and a flow-matching head cloned from demonstrations that pass
+# the obstacle on the left or on the right; about a minute of CPU each. Left: the paths; right: the
+# actions each policy takes at the start, next to the expert's.
+
+# %% Expressive policies
+for policy in ("gaussian", "mixture", "flow"):
+    _ = subprocess.run([sys.executable, "-m", "hw1_imitation.run_expressive",
+                        "--config", f"hw1_imitation/configs/expressive_{policy}.yaml",
+                        "--set", "log_root=runs/notebook", "figures_dir=runs/notebook/figures"], check=True)
+from IPython.display import Image, display
+for policy in ("gaussian", "mixture", "flow"):
+    display(Image(f"runs/notebook/figures/expressive_{policy}.png"))
 
 # %% [markdown]
 # ## MaxEnt inverse RL on the gridworld (README 7.3)

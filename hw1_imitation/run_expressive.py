@@ -44,7 +44,7 @@ class ExpressiveConfig:
     hidden_sizes: tuple[int, ...] = (128, 128)
     num_components: int = 5             # mixture only
     flow_steps: int = 10                # flow only: Euler steps per action
-    iterations: int = 3000              # Adam steps
+    iterations: int = 3000              # Adam steps (the flow config uses 6000)
     batch_size: int = 256
     learning_rate: float = 1e-3
     eval_every: int = 500
