@@ -9,7 +9,11 @@ mean and std over seeds of the recovered reward's visitation TV to the expert's,
 correlation and of the demonstrations' own TV, the target, the CPU seconds per run (computation and
 figures, without Python's start-up) and the command of one run. The handout's lessons are checked
 and printed as holds / FAILS. The figures of section 11 are redrawn into hw1_imitation/figures/.
-(Parts 1-3, behavior cloning, DAgger and the expressive policies, will add their rows.)
+
+Part 3 (expressive policies, section 5.4): each of the three configs (Gaussian, mixture, flow) on
+`--expressive-seeds` (default 0 1 2; about 3 minutes of CPU in all), a second table with the
+success rate per seed, its mean, the target and the CPU per run; `--no-expressive` skips it.
+(Parts 1-2, behavior cloning and DAgger, will add their rows.)
 """
 from __future__ import annotations
 
@@ -21,6 +25,8 @@ import numpy as np
 
 from common.config import load_config
 from common.plotting import plot_runs
+from hw1_imitation.run_expressive import ExpressiveConfig
+from hw1_imitation.run_expressive import run as run_expressive
 from hw1_imitation.run_tabular import TabularConfig, run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,6 +35,10 @@ FIGURE_DIR = ROOT / "hw1_imitation" / "figures"
 SEEDS = (0, 1, 2, 3, 4)  # the IRL lesson is a comparison (terrain against per-cell features)
 IRL_CONFIGS = ("maxent_irl", "maxent_irl_state_features")
 TV_TARGET, CORRELATION_TARGET = 0.05, 0.9
+EXPRESSIVE_SEEDS = (0, 1, 2)
+# success-rate targets of section 5.4 (mean over seeds): the Gaussian at most, the others at least
+EXPRESSIVE_TARGETS = {"expressive_gaussian": ("<=", 0.5), "expressive_mixture": (">=", 0.9),
+                      "expressive_flow": (">=", 0.9)}
 
 
 def run_config(name: str, seed: int, out: Path, figures: Path | None) -> tuple[dict, float, Path]:
@@ -40,6 +50,31 @@ def run_config(name: str, seed: int, out: Path, figures: Path | None) -> tuple[d
     return summary, time.process_time() - start, run_dir
 
 
+def expressive_targets(seeds: list[int], out: Path, figures: Path | None) -> list[tuple[str, bool]]:
+    """Section 5.4: each policy's config on `seeds`; prints its table, returns the target checks."""
+    rows, checks = [], []
+    for name, (direction, target) in EXPRESSIVE_TARGETS.items():
+        rates, cpus = [], []
+        for seed in seeds:
+            overrides = [f"seed={seed}", f"log_root={out}"] + ([f"figures_dir={figures}"] if figures and seed == seeds[0] else [])
+            config = load_config(ExpressiveConfig, CONFIG_DIR / f"{name}.yaml", overrides)
+            start = time.process_time()
+            summary, _ = run_expressive(config)
+            cpus.append(time.process_time() - start)
+            rates.append(summary["success_rate"])
+        mean = float(np.mean(rates))
+        holds = mean <= target if direction == "<=" else mean >= target
+        rows.append((name, len(seeds), f"{mean:.2f} ± {np.std(rates):.2f}", ", ".join(f"{r:.2f}" for r in rates),
+                     f"success {direction} {target}", f"{np.mean(cpus):.0f}",
+                     f"python -m hw1_imitation.run_expressive --config hw1_imitation/configs/{name}.yaml --set seed=S"))
+        checks.append((f"target {name}: mean success rate {direction} {target}", holds))
+    print("\n| experiment | seeds | success rate | per seed | target | CPU s per run | command (S = seed) |")
+    print("|---|---|---|---|---|---|---|")
+    for row in rows:
+        print("| " + " | ".join(str(cell) for cell in row) + " |")
+    return checks
+
+
 def mean_std(values: list[float]) -> str:
     return f"{np.mean(values):.4f} ± {np.std(values):.4f}"
 
@@ -49,6 +84,8 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
     parser.add_argument("--out", default="runs/hw1_targets", help="where the runs go (default: runs/hw1_targets)")
     parser.add_argument("--figures", default=str(FIGURE_DIR), help="where the figures go (default: the handout's)")
+    parser.add_argument("--expressive-seeds", type=int, nargs="+", default=list(EXPRESSIVE_SEEDS))
+    parser.add_argument("--no-expressive", action="store_true", help="skip part 3 (a few minutes)")
     args = parser.parse_args(argv)
     out, figures = Path(args.out), Path(args.figures)
     rows, results, run_dirs = [], {}, {}
@@ -92,6 +129,8 @@ def main(argv=None) -> int:
         ("lesson: terrain features recover the reward better than per-cell features (correlation, every seed)",
          all(a > b for a, b in zip(terrain["reward_correlation"], per_cell["reward_correlation"]))),
     ]
+    if not args.no_expressive:
+        checks += expressive_targets(args.expressive_seeds, out, figures)
     print()
     for text, holds in checks:
         print(f"- {text}: {'holds' if holds else 'FAILS'}")

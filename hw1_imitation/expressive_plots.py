@@ -34,13 +34,7 @@ def draw_policy(demonstrations: Demonstrations, rollouts, start_actions: np.ndar
         for index, path in enumerate(rollouts.paths[mask][:MAX_PATHS]):
             paths_axes.plot(path[:, 0], path[:, 1], color=color, lw=1.2,
                             label=f"policy: {name} ({mask.mean():.0%})" if index == 0 else None)
-    paths_axes.set_xlim(-2.6, 2.6)
-    paths_axes.set_ylim(-0.5, 3.6)
-    paths_axes.set_aspect("equal")
-    paths_axes.set_xlabel("x")
-    paths_axes.set_ylabel("y")
-    paths_axes.set_title("paths (obstacle grey, goal blue)")
-    paths_axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=2, fontsize="small", frameon=False)
+    _finish(paths_axes, (-2.6, 2.6), (-0.5, 3.6), ("x", "y"), "paths (obstacle grey, goal blue)")
 
     expert = demonstrations.actions[:len(demonstrations.paths)]   # step 0 of every demonstration comes first
     actions_axes.scatter(expert[:, 0], expert[:, 1], s=10, color="0.5", label="expert's first actions")
@@ -48,11 +42,16 @@ def draw_policy(demonstrations: Demonstrations, rollouts, start_actions: np.ndar
                          label="policy's actions at (0, 0)")
     actions_axes.axhline(0, color="0.85", lw=0.8)
     actions_axes.axvline(0, color="0.85", lw=0.8)
-    actions_axes.set_xlim(-2, 2)
-    actions_axes.set_ylim(-1, 2)
-    actions_axes.set_aspect("equal")
-    actions_axes.set_xlabel("action x")
-    actions_axes.set_ylabel("action y")
-    actions_axes.set_title("actions at the start")
-    actions_axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=2, fontsize="small", frameon=False)
+    _finish(actions_axes, (-2, 2), (-1, 2), ("action x", "action y"), "actions at the start")
     return figure
+
+
+def _finish(axes, xlim, ylim, labels: tuple[str, str], title: str) -> None:
+    """Equal-aspect limits, labels, title, and the legend below the axes (off the paths)."""
+    axes.set_xlim(*xlim)
+    axes.set_ylim(*ylim)
+    axes.set_aspect("equal")
+    axes.set_xlabel(labels[0])
+    axes.set_ylabel(labels[1])
+    axes.set_title(title)
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=2, fontsize="small", frameon=False)
