@@ -31,7 +31,6 @@ from typing import Literal
 
 import numpy as np
 import torch
-
 import yaml
 
 from common.config import add_config_arguments, config_from_dict, parse_config
@@ -126,6 +125,7 @@ def train(config: RunConfig | Mapping, logger: Logger | None = None) -> MPCAgent
     optimizer = torch.optim.Adam(model.parameters(), lr=dyn.learning_rate)
     agent = MPCAgent(model, planning_task(config.env_id), env.action_space.low, env.action_space.high,
                      config.planner, seed=config.seed)
+    # whole episodes overshoot each step quota by less than one episode
     capacity = config.initial_random_steps + (config.num_iterations + 1) * (
         config.steps_per_iteration + env.spec.max_episode_steps)
     buffer = ReplayBuffer(capacity, (obs_dim,), (act_dim,))
