@@ -45,6 +45,8 @@ def test_a_resumed_run_is_stitched_and_its_older_rows_past_the_resume_point_drop
     assert result["average_eval_return"] == pytest.approx((100 + 480 + 490) / 3)
     assert result["target_env_steps"] == 50_000
     assert result["cpu_minutes"] == pytest.approx(3.0) and result["load"] == [3.0, 5.0]
+    lines = targets.summarize(tmp_path, targets.select_groups(["dqn_cartpole"]), seeds_override=[0])
+    assert any("reached it on 1 of 1 seeds" in line and line.endswith(": reached") for line in lines)
     stitched = targets.plot_dir(result)
     assert stitched.name == "dqn_cartpole_CartPole-v1_0_20261201-100000"  # common.plotting parses the name
     assert [float(r["env_steps"]) for r in csv.DictReader((stitched / "metrics.csv").open())] == [25e3, 50e3, 6e4, 8e4, 1e5]
