@@ -315,8 +315,14 @@ def _loads(results: list[dict]) -> str:
     return f"{np.mean(loads):.1f}" if loads else "-"
 
 
-def results_of(out: Path, group: Group, config: str, seeds, overrides) -> list[dict]:
+def all_results_of(out: Path, group: Group, config: str, seeds, overrides) -> list[dict]:
     return [r for r in (read_result(out, config, s, group.target, overrides) for s in seeds) if r is not None]
+
+
+def results_of(out: Path, group: Group, config: str, seeds, overrides) -> list[dict]:
+    """The runs the table counts: finished ones, and unfinished ones that reached the target (stopped there)."""
+    return [r for r in all_results_of(out, group, config, seeds, overrides)
+            if r["finished"] or r["target_env_steps"] is not None]
 
 
 def summarize(out: Path, groups, seeds_override=None, overrides=()) -> list[str]:
@@ -329,16 +335,15 @@ def summarize(out: Path, groups, seeds_override=None, overrides=()) -> list[str]
         finals, averages, gaps = {}, {}, {}
         for config in group.configs:
             results = results_of(out, group, config, seeds_override or group.seeds, overrides)
+            running = len(all_results_of(out, group, config, seeds_override or group.seeds, overrides)) - len(results)
+            running_text = f" (+{running} unfinished, not counted)" if running else ""
             command = " ".join(run_command(config, "S", overrides))
             if not results:
-                lines.append(f"| {config} | - | not run | - | 0 | {group.target_text} | - | - | - | `{command}` |")
+                lines.append(f"| {config} | - | not run | - | 0{running_text} | {group.target_text} | - | - | - "
+                             f"| `{command}` |")
                 continue
-            unfinished = [r for r in results if not r["finished"]]
-            seeds_text = str(len(results))
-            if unfinished:
-                stopped = sum(r["stopped_at_target"] for r in unfinished)
-                seeds_text += (f" ({stopped} stopped at target)" if stopped == len(unfinished)
-                               else f" ({len(unfinished)} unfinished)")
+            stopped = sum(not r["finished"] for r in results)
+            seeds_text = str(len(results)) + (f" ({stopped} stopped at the target)" if stopped else "") + running_text
             finals[config] = [r["final_eval_return"] for r in results]
             averages[config] = [r["average_eval_return"] for r in results]
             gaps[config] = [r["q_gap"] for r in results if r["q_gap"] is not None]
@@ -350,7 +355,7 @@ def summarize(out: Path, groups, seeds_override=None, overrides=()) -> list[str]
             means = {config: np.mean(values) for config, values in finals.items()}
             judged = group.target_config if group.target_config in means else max(means, key=means.get)
             results = results_of(out, group, judged, seeds_override or group.seeds, overrides)
-            unfinished = f" ({sum(not r['finished'] for r in results)} of {len(results)} runs unfinished)" * any(
+            unfinished = f" ({sum(not r['finished'] for r in results)} of {len(results)} runs stopped at the target)" * any(
                 not r["finished"] for r in results)
             if group.on_every_seed:
                 hit = sum(r["target_env_steps"] is not None for r in results)

@@ -61,8 +61,13 @@ def test_an_unfinished_run_is_not_done_and_is_marked_in_the_table(tmp_path):
     group = targets.select_groups(["dqn_cartpole"])[0]
     lines = targets.summarize(tmp_path, [group], seeds_override=[1, 2])
     row = next(line for line in lines if line.startswith("| dqn_cartpole |"))
-    assert "1 (1 unfinished)" in row and "never" in row and "200.0 ± 0.0" in row
-    assert any("MISSED" in line for line in lines)
+    assert "not run | - | 0 (+1 unfinished, not counted)" in row  # a run in progress moves no mean
+
+    # one that reached the target before it stopped counts, marked (a --stop-at-target run, or a killed one)
+    _piece(seed_dir, "20261201-110000", _rows([10_000, 20_000, 30_000], [100, 480, 200]), log_every=10_000)
+    lines = targets.summarize(tmp_path, [group], seeds_override=[1, 2])
+    row = next(line for line in lines if line.startswith("| dqn_cartpole |"))
+    assert "| 200.0 ± 0.0 |" in row and "1 (1 stopped at the target)" in row and "| 20000 (0.3) |" in row
 
 
 def test_only_matches_a_whole_config_name_exactly_and_keeps_the_claims_it_can_check():
