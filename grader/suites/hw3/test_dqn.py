@@ -11,7 +11,6 @@ import numpy as np
 import torch
 
 from common.rollouts import Transitions
-
 from dqn_inputs import (agent_settings, assert_same_parameters, credit_for_cases, local_parameters,
                         online_and_target_q, q_table, random_gamma, remote_tensor, replay_batch, replay_flags,
                         same_parameters, student_parameters, twin_agents)
@@ -27,7 +26,7 @@ TRANSITIONS = "common.rollouts.Transitions"
 # ----------------------------------------------------------------------------------- linear_schedule (2.1)
 def epsilon_schedule(rng):
     """start, end, duration as the DQN configs use them: epsilon falls from about 1 to about 0.05 over
-    2500 to 100k env steps."""
+    thousands of env steps (2500 to 100k in the configs)."""
     return (round(float(rng.uniform(0.5, 1.0)), 3), round(float(rng.uniform(0.0, 0.2)), 3),
             int(rng.integers(500, 100_000)))
 
@@ -39,8 +38,8 @@ def check_schedule(submission, steps, start, end, duration):
         expected = reference_schedules.linear_schedule(int(step), start, end, duration)
         # tight: one step of the schedule moves it by (start - end) / duration >= 3e-6 (float32 rounds by 6e-8)
         if not np.isclose(got, expected, rtol=1e-6, atol=1e-9):
-            wrong.append(f"linear_schedule({int(step)}, {start}, {end}, {duration}) returned {got:.6g}, "
-                         f"expected {expected:.6g}")
+            wrong.append(f"linear_schedule({int(step)}, {start}, {end}, {duration}) returned {got:.9g}, "
+                         f"expected {expected:.9g}")
     assert not wrong, "; ".join(wrong[:2])
 
 
@@ -313,9 +312,14 @@ def test_compute_targets_double_dqn(submission, rng):
 
 
 # ----------------------------------------------------------------------------------- update (2.7)
-def update_both(submission, rng, local, student, obs_dim, num_actions, reward_scale=3.0):
-    """One update of each twin on the same fresh mini-batch; the student's metrics and the reference's."""
-    batch = replay_batch(rng, int(rng.integers(32, 80)), obs_dim, num_actions, reward_scale=reward_scale)
+def update_both(submission, rng, local, student, obs_dim, num_actions):
+    """One update of each twin on the same fresh mini-batch; the student's metrics and the reference's.
+
+    Rewards of the size of the Huber delta put TD errors on both sides of it. (Were all of them beyond
+    delta, an action's output bias would get a sum of +-delta / B, which can cancel to a float-rounding
+    residue, and Adam's first step divides that residue by its own size: a correct update written in
+    another order would move that bias by up to a learning rate.)"""
+    batch = replay_batch(rng, int(rng.integers(32, 80)), obs_dim, num_actions, reward_scale=local.config.huber_delta)
     got = student.update(submission.new(TRANSITIONS, **batch))
     return got, local.update(Transitions(**batch))
 
@@ -348,8 +352,9 @@ def test_update_one_step_matches_reference(submission, rng):
 @points(1.5, part="dqn")
 def test_update_clips_the_gradient_norm(submission, rng):
     """DQNAgent.update: three updates in a row with a max_grad_norm that binds, and Adam's state kept"""
+    # the reference's gradient norms here are >= 0.07 (the least of 3 updates over 300 seeds; 0.145 median)
     local, student, obs_dim, num_actions = new_twins(submission, rng,
-                                                     max_grad_norm=round(float(rng.uniform(0.01, 0.05)), 4))
+                                                     max_grad_norm=round(float(rng.uniform(0.005, 0.03)), 4))
     for _ in range(3):
         got, expected = update_both(submission, rng, local, student, obs_dim, num_actions)
         check_metric(got, expected, "grad_norm", "the norm before clipping")
@@ -364,7 +369,7 @@ def test_update_without_clipping(submission, rng):
     """DQNAgent.update with max_grad_norm null (no clipping): two updates, and grad_norm before clipping"""
     local, student, obs_dim, num_actions = new_twins(submission, rng, max_grad_norm=None)
     for _ in range(2):
-        got, expected = update_both(submission, rng, local, student, obs_dim, num_actions, reward_scale=10.0)
+        got, expected = update_both(submission, rng, local, student, obs_dim, num_actions)
     check_metric(got, expected, "grad_norm", "max_grad_norm null")
     assert_same_parameters(student_parameters(submission, student, local, "q_network.", "the online network"),
                            local_parameters(local, "q_network."), "the online network after 2 updates without clipping")
