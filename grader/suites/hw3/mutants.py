@@ -30,6 +30,8 @@ SOFT = ("test_soft_q.py",)
 SCHEDULE_LINE = "    fraction = min(step / duration, 1.0)\n"
 RANDOM_ACTIONS = "    random_actions = rng.integers(0, num_actions, size=num_rows)\n"
 EXPLORE = "    explore = rng.random(num_rows) < epsilon\n"
+EPSILON_GREEDY_DRAWS = (RANDOM_ACTIONS + EXPLORE
+                        + "    return np.where(explore, random_actions, greedy).astype(np.int64)\n")
 GATHER = "    return q_values.gather(1, actions.long().unsqueeze(1)).squeeze(1)\n"
 DQN_TARGET = """    with torch.no_grad():
         if next_q_online is None:
@@ -83,8 +85,9 @@ DQN_MUTANTS = (
            suite_files=DQN),
     Mutant("dqn_gather_on_the_batch_axis", "dqn.py",
            ((GATHER, "    return q_values.gather(0, actions.long().unsqueeze(0)).squeeze(0)\n"),),
-           ("test_q_values_of_actions_matches_reference", "test_q_values_of_actions_sends_gradient_to_the_taken_entries",
-            "test_update_one_step_matches_reference"), suite_files=DQN),
+           ("test_q_values_of_actions_matches_reference",
+            "test_q_values_of_actions_sends_gradient_to_the_taken_entries", "test_update_one_step_matches_reference"),
+           suite_files=DQN),
     Mutant("double_dqn_selects_with_the_target_network", "dqn.py",
            (("            next_actions = next_q_online.argmax(dim=1)\n",
              "            next_actions = next_q_target.argmax(dim=1)\n"),),
@@ -109,7 +112,8 @@ DQN_MUTANTS = (
            ("test_epsilon_greedy_explores_with_probability_epsilon",
             "test_epsilon_greedy_draws_every_random_number_from_the_given_rng"), suite_files=DQN),
     Mutant("epsilon_greedy_explores_only_the_other_actions", "dqn.py",
-           ((RANDOM_ACTIONS, "    random_actions = (greedy + rng.integers(1, num_actions, size=num_rows)) % num_actions\n"),),
+           ((RANDOM_ACTIONS,
+             "    random_actions = (greedy + rng.integers(1, num_actions, size=num_rows)) % num_actions\n"),),
            ("test_epsilon_greedy_explores_with_probability_epsilon",), suite_files=DQN),
     Mutant("epsilon_greedy_one_coin_for_the_batch", "dqn.py",
            ((EXPLORE, "    explore = np.full(num_rows, rng.random() < epsilon)\n"),),
@@ -171,7 +175,8 @@ DQN_MUTANTS = (
            ((BOLTZMANN, "    weights = torch.exp(q_values / alpha)\n"
                         "    return weights / weights.sum(dim=-1, keepdim=True)\n"),),
            ("test_boltzmann_policy_is_stable_for_large_q_over_alpha",), suite_files=SOFT),
-    Mutant("boltzmann_over_the_batch_axis", "dqn.py", ((BOLTZMANN, "    return torch.softmax(q_values / alpha, dim=0)\n"),),
+    Mutant("boltzmann_over_the_batch_axis", "dqn.py",
+           ((BOLTZMANN, "    return torch.softmax(q_values / alpha, dim=0)\n"),),
            ("test_boltzmann_policy_matches_reference",), suite_files=SOFT),
     # ---- correct variants: other legitimate readings of the handout score full marks
     Mutant("schedule_written_with_a_branch", "schedules.py",
@@ -180,14 +185,14 @@ DQN_MUTANTS = (
              "    return start + (end - start) * step / duration\n"),),
            kind="correct", suite_files=DQN),
     Mutant("epsilon_greedy_draws_only_for_exploring_rows", "dqn.py",
-           ((RANDOM_ACTIONS + EXPLORE + "    return np.where(explore, random_actions, greedy).astype(np.int64)\n",
+           ((EPSILON_GREEDY_DRAWS,
              "    actions = greedy.astype(np.int64)\n"
              "    explore = rng.random(num_rows) < epsilon\n"
              "    actions[explore] = rng.integers(0, num_actions, size=int(explore.sum()))\n"
              "    return actions\n"),),
            kind="correct", suite_files=DQN),
     Mutant("epsilon_greedy_row_by_row", "dqn.py",
-           ((RANDOM_ACTIONS + EXPLORE + "    return np.where(explore, random_actions, greedy).astype(np.int64)\n",
+           ((EPSILON_GREEDY_DRAWS,
              "    actions = np.empty(num_rows, dtype=np.int64)\n"
              "    for i in range(num_rows):\n"
              "        actions[i] = rng.integers(num_actions) if rng.random() < epsilon else greedy[i]\n"
