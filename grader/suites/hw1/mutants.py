@@ -20,7 +20,8 @@ from pathlib import Path
 from grader.mutants import HomeworkMutants, Mutant
 
 TABULAR = ("test_soft_value_iteration.py", "test_forward_messages.py", "test_maxent_irl.py", "test_optimism.py")
-FILE_SUITES = {"soft_value_iteration.py": TABULAR, "forward_messages.py": TABULAR, "maxent_irl.py": TABULAR}
+FILE_SUITES = {"soft_value_iteration.py": TABULAR, "forward_messages.py": TABULAR, "maxent_irl.py": TABULAR,
+               "expressive_policies.py": ("test_expressive_policies.py",)}
 SVI, FORWARD, IRL, OPTIMISM = ((name,) for name in TABULAR)
 
 SOFT_MAX = """    largest = q_values.max(axis=-1, keepdims=True)
@@ -43,6 +44,99 @@ VISITATION = """    with np.errstate(divide="ignore"):  # log 0 = -inf: an unrea
 """
 COUNTS = "    return features[states, actions].sum(axis=1).mean(axis=0)\n"
 GRADIENT = "    return expert_counts - expected_counts\n"
+
+# ---- part 3, expressive_policies.py (README 5) ----
+GAUSSIAN = """    squared = ((actions - means) * torch.exp(-log_stds)) ** 2
+    return (-0.5 * squared - log_stds - 0.5 * math.log(2 * math.pi)).sum(dim=-1)
+"""
+BC_LOSS = "    return -policy.log_prob(observations, actions).mean()\n"
+MEAN_ACTION = "        return to_numpy(self(to_torch(observations)))\n        # END SOLUTION\n"
+MIXTURE = "    return torch.logsumexp(log_weights + component_log_probs, dim=-1)\n"
+LOG_WEIGHTS = "    log_weights = torch.log_softmax(logits, dim=-1)\n"
+INTERPOLATION = "    points = (1 - tau) * noise + tau * actions\n"
+TARGET = "    target_velocity = actions - noise\n"
+FLOW_ERROR = "    return ((velocity - target_velocity) ** 2).sum(dim=-1).mean()\n"
+EULER_TAUS = "        taus = torch.full((noise.shape[0],), k / num_steps, dtype=noise.dtype, device=noise.device)\n"
+EULER_STEP = "        x = x + policy.velocity(observations, x, taus) / num_steps\n"
+MIXTURE_TESTS = ("test_mixture_log_prob_matches_reference", "test_mixture_policy_log_prob_matches_reference",
+                 "test_behavior_cloning_loss_of_a_mixture_policy_matches_reference")
+FLOW_LOSS_TESTS = ("test_flow_matching_loss_matches_reference", "test_flow_matching_loss_at_the_ends_of_the_flow")
+EULER_TESTS = ("test_euler_sample_matches_reference", "test_euler_sample_with_one_step")
+
+EXPRESSIVE_MUTANTS = (
+    # ---- the bugs named by the issue (11) ----
+    Mutant("bc_loss_on_sampled_actions", "expressive_policies.py",
+           ((BC_LOSS, "    return ((policy.sample(observations) - actions) ** 2).sum(dim=-1).mean()\n"),),
+           ("test_behavior_cloning_loss_of_a_gaussian_policy_matches_reference",
+            "test_behavior_cloning_loss_of_a_mixture_policy_matches_reference")),
+    Mutant("gaussian_evaluation_samples_instead_of_the_mean", "expressive_policies.py",
+           ((MEAN_ACTION, "        return to_numpy(self.sample(to_torch(observations)))\n        # END SOLUTION\n"),),
+           ("test_gaussian_policy_acts_with_its_mean",)),
+    Mutant("mixture_without_the_weights", "expressive_policies.py",
+           ((MIXTURE, "    return torch.logsumexp(component_log_probs, dim=-1)\n"),), MIXTURE_TESTS),
+    Mutant("mixture_without_logsumexp", "expressive_policies.py",
+           ((MIXTURE, "    return torch.log((log_weights.exp() * component_log_probs.exp()).sum(dim=-1))\n"),),
+           ("test_mixture_log_prob_stays_finite_far_from_every_component",)),
+    Mutant("mixture_weighted_mean_of_log_likelihoods", "expressive_policies.py",
+           ((MIXTURE, "    return (log_weights.exp() * component_log_probs).sum(dim=-1)\n"),), MIXTURE_TESTS),
+    Mutant("flow_target_velocity_wrong_sign", "expressive_policies.py",
+           ((TARGET, "    target_velocity = noise - actions\n"),), FLOW_LOSS_TESTS),
+    Mutant("flow_interpolation_time_reversed", "expressive_policies.py",
+           ((INTERPOLATION, "    points = tau * noise + (1 - tau) * actions\n"),), FLOW_LOSS_TESTS),
+    Mutant("flow_time_reversed_in_loss_and_sampling", "expressive_policies.py",
+           ((INTERPOLATION, "    points = tau * noise + (1 - tau) * actions\n"),
+            (TARGET, "    target_velocity = noise - actions\n"),
+            (EULER_TAUS, EULER_TAUS.replace("k / num_steps", "1 - k / num_steps")),
+            (EULER_STEP, "        x = x - policy.velocity(observations, x, taus) / num_steps\n")),
+           FLOW_LOSS_TESTS + EULER_TESTS),
+    Mutant("euler_integrates_tau_from_one_down", "expressive_policies.py",
+           ((EULER_TAUS, EULER_TAUS.replace("k / num_steps", "1 - k / num_steps")),), EULER_TESTS),
+    # ---- more classic bugs ----
+    Mutant("gaussian_log_prob_averaged_over_dimensions", "expressive_policies.py",
+           ((GAUSSIAN, GAUSSIAN.replace(".sum(dim=-1)", ".mean(dim=-1)")),),
+           ("test_gaussian_log_prob_matches_reference", "test_gaussian_log_prob_broadcasts_over_mixture_components",
+            "test_behavior_cloning_loss_of_a_gaussian_policy_matches_reference")),
+    Mutant("gaussian_log_prob_with_variance_for_std", "expressive_policies.py",
+           ((GAUSSIAN, GAUSSIAN.replace("torch.exp(-log_stds)", "torch.exp(-2 * log_stds)")),),
+           ("test_gaussian_log_prob_matches_reference", "test_behavior_cloning_loss_of_a_gaussian_policy_matches_reference")),
+    Mutant("bc_loss_sign_flipped", "expressive_policies.py",
+           ((BC_LOSS, "    return policy.log_prob(observations, actions).mean()\n"),),
+           ("test_behavior_cloning_loss_of_a_gaussian_policy_matches_reference",)),
+    Mutant("mixture_weights_from_raw_logits", "expressive_policies.py",
+           ((LOG_WEIGHTS, "    log_weights = logits\n"),), MIXTURE_TESTS),
+    Mutant("flow_loss_averaged_over_action_dimensions", "expressive_policies.py",
+           ((FLOW_ERROR, "    return ((velocity - target_velocity) ** 2).mean()\n"),), FLOW_LOSS_TESTS),
+    Mutant("euler_velocity_at_the_end_of_each_step", "expressive_policies.py",
+           ((EULER_TAUS, EULER_TAUS.replace("k / num_steps", "(k + 1) / num_steps")),), EULER_TESTS),
+    Mutant("euler_without_the_step_size", "expressive_policies.py",
+           ((EULER_STEP, "        x = x + policy.velocity(observations, x, taus)\n"),), ("test_euler_sample_matches_reference",)),
+    # ---- other correct readings of the handout: full marks ----
+    Mutant("gaussian_log_prob_with_torch_distributions", "expressive_policies.py",
+           ((GAUSSIAN, "    return torch.distributions.Normal(means, log_stds.exp()).log_prob(actions).sum(dim=-1)\n"),),
+           kind="correct"),
+    Mutant("bc_loss_as_a_sum_over_n", "expressive_policies.py",
+           ((BC_LOSS, "    log_probs = policy.log_prob(observations, actions)\n    return -log_probs.sum() / len(actions)\n"),
+            (MEAN_ACTION, "        return self.mean_net(torch.as_tensor(observations, dtype=torch.float32)).numpy()\n"
+                          "        # END SOLUTION\n")), kind="correct"),
+    Mutant("mixture_same_family", "expressive_policies.py",
+           ((LOG_WEIGHTS + "    component_log_probs = gaussian_log_prob(means, log_stds, actions[:, None, :])   # (N, K)\n" + MIXTURE,
+             "    components = torch.distributions.Independent(torch.distributions.Normal(means, log_stds.exp()), 1)\n"
+             "    mixture = torch.distributions.MixtureSameFamily(torch.distributions.Categorical(logits=logits), components)\n"
+             "    return mixture.log_prob(actions)\n"),), kind="correct"),
+    Mutant("mixture_weights_normalized_by_hand", "expressive_policies.py",
+           ((LOG_WEIGHTS, "    log_weights = logits - torch.logsumexp(logits, dim=-1, keepdim=True)\n"),), kind="correct"),
+    Mutant("flow_written_as_noise_plus_tau_times_difference", "expressive_policies.py",
+           ((INTERPOLATION, "    points = noise + tau * (actions - noise)\n"),
+            (FLOW_ERROR, "    return torch.nn.functional.mse_loss(velocity, target_velocity, reduction='sum') / len(actions)\n")),
+           kind="correct"),
+    Mutant("euler_with_linspace_times", "expressive_policies.py",
+           ((EULER_TAUS + EULER_STEP,
+             "        tau = torch.linspace(0, 1, num_steps + 1)[k]\n"
+             "        x = x + (1 / num_steps) * policy.velocity(observations, x, tau.expand(len(x)))\n"),), kind="correct"),
+    # ---- cheats ----
+    Mutant("expressive_zero_stubs", "expressive_policies.py", (), ("*",), kind="cheat", starter=True,
+           appended=(("expressive_policies.py", "STUB_EXPRESSIVE"),)),
+)
 
 MUTANTS = (
     # ---- the bugs named by the issue (11) ----
@@ -142,6 +236,7 @@ MUTANTS = (
             ("    expected_counts = np.einsum(\"tsa,sak->k\", visitation, features)\n",
              "    expected_counts = (visitation.sum(axis=0)[:, :, None] * features).sum(axis=(0, 1))\n")),
            kind="correct"),
+    *EXPRESSIVE_MUTANTS,
     # ---- cheats: points without the work ----
     Mutant("zero_stubs", "soft_value_iteration.py", (), ("*",), kind="cheat", starter=True,
            appended=(("soft_value_iteration.py", "STUB_SVI"), ("forward_messages.py", "STUB_FORWARD"),
@@ -180,6 +275,30 @@ def forward_messages(rewards, transitions, initial_distribution, horizon):
 
 def state_action_visitation(alpha, q_values):
     return np.full(np.shape(q_values), 1.0 / (np.shape(q_values)[1] * np.shape(q_values)[2]))
+''',
+    "STUB_EXPRESSIVE": '''
+
+def gaussian_log_prob(means, log_stds, actions):
+    return torch.zeros(torch.broadcast_shapes(means.shape, log_stds.shape, actions.shape)[:-1])
+
+
+def behavior_cloning_loss(policy, observations, actions):
+    return torch.zeros(())
+
+
+def mixture_log_prob(logits, means, log_stds, actions):
+    return torch.zeros(len(actions))
+
+
+def flow_matching_loss(policy, observations, actions, noise, taus):
+    return torch.zeros(())
+
+
+def euler_sample(policy, observations, noise, num_steps):
+    return noise
+
+
+GaussianPolicy.act = lambda self, observations: np.zeros((len(observations), 2), np.float32)
 ''',
     "STUB_IRL": '''
 
