@@ -169,3 +169,19 @@ def test_mpc_moves_the_state_towards_the_best_place():
     agent = _one_dimensional_agent(horizon=1)    # one step ahead: the best action lands on 0
     assert agent.get_action(np.array([0.5]))[0] == pytest.approx(-0.5, abs=0.1)
     assert agent.get_action(np.array([-0.5]))[0] == pytest.approx(0.5, abs=0.1)
+
+
+def test_planning_with_bfloat16_matrix_products_scores_like_float32():
+    torch.manual_seed(0)
+    model = EnsembleDynamics(3, 2, num_members=2, hidden_sizes=(16,))
+    task = PlanningTask(_reward_next_state, _never)
+    sequences = torch.rand(64, 3, 2) * 2 - 1
+    with torch.inference_mode():
+        exact = evaluate_action_sequences(model, task, torch.zeros(3), sequences)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            rounded = evaluate_action_sequences(model, task, torch.zeros(3), sequences)
+    assert rounded.dtype == torch.float32            # states and rewards stay float32
+    torch.testing.assert_close(rounded, exact, atol=0.05, rtol=0.02)
+    low, high = -np.ones(2, np.float32), np.ones(2, np.float32)
+    plan = MPCAgent(model, task, low, high, PlannerConfig(horizon=3, num_candidates=64, matmul_dtype="bfloat16")).plan(np.zeros(3))
+    assert plan.dtype == torch.float32 and plan.shape == (3, 2)
