@@ -7,7 +7,9 @@ dqn.py / sac.py, and points are paid only for weights the student's learning pro
   2. the worker trains for a fixed number of env steps (no wall-clock cut: a loaded machine trains
      exactly as far as an idle one); the harness reads the trained weights back as arrays;
   3. the harness rebuilds the seeded initial weights (the loop's seeding) and checks that no
-     parameter moved further than the run's number of Adam steps can move it;
+     parameter moved further than the run's number of Adam steps can move it (with thousands of
+     updates the bound is loose: about 100 for DQN's 14 500 steps at lr 1e-3, 14 for SAC's actor; it
+     stops weights written by hand at their natural scale, not a careful small edit of trained ones);
   4. the harness loads the weights into the course's own agent and plays its own episodes with the
      greedy (DQN) or deterministic tanh(mu) (SAC) policy; the student's get_action is never used.
 The training and evaluation seeds are drawn from `rng`, new every grading run.
@@ -44,7 +46,7 @@ FORGIVEN_FRACTION = 0.005   # entries of a tensor that float rounding may move t
 
 
 @points(7, part="training")
-@time_limit(90)
+@time_limit(150)
 def test_dqn_cartpole_smoke_training_reaches_threshold(submission, rng, credit):
     """DQN on CartPole-v1 (30 000 env steps): mean return of 10 greedy evaluation episodes"""
     config = {**copy.deepcopy(DQN_SMOKE_CONFIG), "seed": int(rng.integers(0, 100_000))}
@@ -60,7 +62,7 @@ def test_dqn_cartpole_smoke_training_reaches_threshold(submission, rng, credit):
 
 
 @points(8, part="training")
-@time_limit(90)
+@time_limit(150)
 def test_sac_inverted_pendulum_smoke_training_reaches_threshold(submission, rng, credit):
     """SAC on InvertedPendulum-v5 (8 000 env steps): mean return of 10 deterministic evaluation episodes"""
     config = {**copy.deepcopy(SAC_SMOKE_CONFIG), "seed": int(rng.integers(0, 100_000))}
@@ -88,7 +90,7 @@ def test_sac_inverted_pendulum_smoke_training_reaches_threshold(submission, rng,
 def train_and_load(submission, train: str, config: dict, initial: torch.nn.Module, adam_steps, keep: str):
     """Train in the sandbox, bound how far the weights moved from `initial` (the seeded initial agent), and
     return `initial` holding the trained weights. adam_steps: name -> (learning rate, Adam steps) of a tensor."""
-    trained = submission.train(train, config, budget_s=85)
+    trained = submission.train(train, config, budget_s=140)
     state = submission.get_state(trained)
     expected = initial.state_dict()
     assert isinstance(state, dict) and set(expected) <= set(state), (
