@@ -79,6 +79,7 @@ def save_dataset(buffer: ReplayBuffer, path: str | Path, info: DatasetInfo) -> P
     """Write `buffer` to `path` (.npz) and its entry, with the arrays' sha256, to the folder's manifest.json."""
     if len(buffer) < buffer.capacity and buffer.position != len(buffer):
         raise ValueError("the buffer wrapped around: a dataset must hold every transition in order")
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     path = buffer.save(path)
     info = dataclasses.replace(info, sha256=_sha256(path))
     manifest = read_manifest(path.parent)

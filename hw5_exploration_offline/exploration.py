@@ -59,6 +59,7 @@ class ExplorationConfig:
     epsilon_decay_steps: int = 2_000       # env steps over which epsilon falls linearly (rnd)
     log_every: int = 1_000
     eval_episodes: int = 5                 # greedy episodes at the end (the random method: random ones)
+    q_input_scale: float | None = None    # re-draw the Q-network's first layer for [0, 1] inputs (rnd.spread_first_layer)
     save_dataset: bool = True              # write <run_dir>/dataset.npz (+ manifest.json) when logging
     device: str = "cpu"
     log_root: str = "runs"
@@ -92,7 +93,8 @@ def explore(config: ExplorationConfig | Mapping, logger: Logger | None = None) -
     rng = np.random.default_rng(config.seed)
     maze = maze_of(config.env_id)
     env = make_env(config.env_id, seed=config.seed)
-    agent = RNDDQNAgent(env.observation_space.shape, int(env.action_space.n), config.agent, config.rnd)
+    agent = RNDDQNAgent(env.observation_space.shape, int(env.action_space.n), config.agent, config.rnd,
+                        q_input_scale=config.q_input_scale)
     agent.to(get_device(config.device))
     buffer = ReplayBuffer(config.total_env_steps, env.observation_space.shape, (), action_dtype=np.int64)
     sampler = StepSampler(env)

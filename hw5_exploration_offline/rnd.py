@@ -157,20 +157,41 @@ class RNDModel(nn.Module):
 # ---------------------------------------------------------------------------------------------
 
 
+def spread_first_layer(network: nn.Module, scale: float) -> None:
+    """Re-draw the first Linear layer of `network` for inputs in the unit cube [0, 1]^d.
+
+    Weights ~ N(0, scale^2); each unit's bias is set so that the unit's ReLU kink, the hyperplane
+    w . s + b = 0, passes through a uniformly random point of the cube. With PyTorch's default
+    init the kinks are few and far apart on inputs this small, and an MLP on maze coordinates needs
+    thousands of steps before it can tell neighbouring cells (1/15 of the input range) apart.
+    Draws from torch's global generator.
+    """
+    first = next(m for m in network.modules() if isinstance(m, nn.Linear))
+    with torch.no_grad():
+        first.weight.normal_(0.0, scale)
+        points = torch.rand(first.weight.shape)
+        first.bias.copy_(-(first.weight * points).sum(dim=1))
+
+
 class RNDDQNAgent(nn.Module):
     """Homework 3's DQNAgent learning from the mixed reward r + beta * b(s'), next to an RNDModel.
 
+    q_input_scale: when set, the Q-network's first layer is re-drawn by spread_first_layer with this
+        scale (and copied into the target network); None keeps homework 3's initialization.
     Attributes: dqn (hw3_qlearning_ac.dqn.DQNAgent, used as it is), rnd (RNDModel).
     """
 
     def __init__(self, obs_shape: Sequence[int], num_actions: int, dqn_config: DQNConfig | None = None,
-                 rnd_config: RNDConfig | None = None):
+                 rnd_config: RNDConfig | None = None, q_input_scale: float | None = None):
         super().__init__()
         obs_shape = tuple(obs_shape)
         if len(obs_shape) != 1:
             raise ValueError(f"RND here takes vector observations (obs_dim,), got shape {obs_shape}")
         self.dqn = DQNAgent(obs_shape, num_actions, dqn_config)
         self.rnd = RNDModel(obs_shape[0], rnd_config)
+        if q_input_scale is not None:
+            spread_first_layer(self.dqn.q_network, q_input_scale)
+            self.dqn.target_network.load_state_dict(self.dqn.q_network.state_dict())
 
     def get_action(self, observations: np.ndarray, deterministic: bool = False, epsilon: float = 0.0,
                    rng: np.random.Generator | None = None) -> np.ndarray:

@@ -99,3 +99,15 @@ def test_agent_update_gives_dqn_the_mixed_reward_of_the_next_state(monkeypatch):
 def test_agent_rejects_image_observations():
     with pytest.raises(ValueError, match="vector observations"):
         RNDDQNAgent((4, 84, 84), 4)
+
+
+def test_spread_first_layer_puts_every_kink_inside_the_unit_square():
+    torch.manual_seed(0)
+    agent = RNDDQNAgent((2,), 4, DQNConfig(hidden_sizes=(32,)), RNDConfig(hidden_sizes=(8,)), q_input_scale=15.0)
+    first = agent.dqn.q_network.net[0]
+    w, b = first.weight.detach(), first.bias.detach()
+    # w . s + b = 0 for some s in [0, 1]^2  <=>  -b lies between the smallest and largest w . s on the square
+    assert torch.all(-b >= w.clamp(max=0).sum(1) - 1e-5) and torch.all(-b <= w.clamp(min=0).sum(1) + 1e-5)
+    assert w.std() > 5.0
+    for name, value in agent.dqn.target_network.state_dict().items():
+        torch.testing.assert_close(value, agent.dqn.q_network.state_dict()[name])
