@@ -91,18 +91,43 @@ def agent_settings(rng: np.random.Generator, **overrides) -> dict:
 
 
 def twin_agents(submission, rng: np.random.Generator, settings: dict, obs_dim: int, num_actions: int):
-    """A reference DQNAgent and the student's, with the same weights; the target network lags behind
-    the online one (different weights), as between two copies during training."""
+    """A reference DQNAgent and the student's, with the same weights. The target network lags behind
+    the online one, as between two copies during training: halfway to other random weights, drawn
+    until the two networks' greedy actions differ on at least a quarter of random observations
+    (double DQN's target differs from DQN's only where they do)."""
     torch.manual_seed(int(rng.integers(1 << 30)))
     local = DQNAgent((obs_dim,), num_actions, dict(settings))
-    lagging = DQNAgent((obs_dim,), num_actions, dict(settings))
-    with torch.no_grad():
-        for target, online, other in zip(local.target_network.parameters(), local.q_network.parameters(),
-                                         lagging.q_network.parameters()):
-            target.copy_(online + 0.5 * (other - online))
+    probe = rng.normal(size=(256, obs_dim)).astype(np.float32)
+    for _ in range(100):
+        lagging = DQNAgent((obs_dim,), num_actions, dict(settings))
+        with torch.no_grad():
+            for target, online, other in zip(local.target_network.parameters(), local.q_network.parameters(),
+                                             lagging.q_network.parameters()):
+                target.copy_(online + 0.5 * (other - online))
+        if greedy_disagreement(local, probe) >= 0.25:
+            break
     student = submission.new(AGENT, [obs_dim], num_actions, dict(settings))
     submission.set_state(student, state_of(local))
     return local, student
+
+
+def greedy_disagreement(local, observations: np.ndarray) -> float:
+    """The fraction of observations on which the online and the target network's greedy actions differ."""
+    with torch.no_grad():
+        obs = torch.as_tensor(observations)
+        return float((local.q_network(obs).argmax(1) != local.target_network(obs).argmax(1)).float().mean())
+
+
+def agent_batch(rng: np.random.Generator, local, n: int, obs_dim: int, num_actions: int,
+                reward_scale: float = 1.0) -> dict:
+    """A mini-batch for `local`'s twin. For a double-DQN agent, drawn until the greedy actions of the
+    two networks differ on at least a fifth of its next observations, so that the double target is
+    not the plain one by chance."""
+    for _ in range(100):
+        batch = replay_batch(rng, n, obs_dim, num_actions, reward_scale)
+        if not local.config.double_q or greedy_disagreement(local, batch["next_observations"]) >= 0.2:
+            break
+    return batch
 
 
 def student_parameters(submission, student, local, prefix: str, what: str) -> dict:

@@ -11,9 +11,9 @@ import numpy as np
 import torch
 
 from common.rollouts import Transitions
-from dqn_inputs import (agent_settings, assert_same_parameters, credit_for_cases, local_parameters,
-                        online_and_target_q, q_table, random_gamma, remote_tensor, replay_batch, replay_flags,
-                        same_parameters, student_parameters, twin_agents)
+from dqn_inputs import (agent_batch, agent_settings, assert_same_parameters, credit_for_cases, local_parameters,
+                        online_and_target_q, q_table, random_gamma, remote_tensor, replay_flags, same_parameters,
+                        student_parameters, twin_agents)
 from grader.harness.api import assert_close, check_array, check_float, points
 from hw3_qlearning_ac import dqn as reference
 from hw3_qlearning_ac import schedules as reference_schedules
@@ -289,7 +289,7 @@ def test_huber_td_loss_gradient_is_the_clipped_td_error(submission, rng):
 def check_compute_targets(submission, rng, double_q):
     obs_dim, num_actions = int(rng.integers(3, 9)), int(rng.integers(2, 7))
     local, student = twin_agents(submission, rng, agent_settings(rng, double_q=double_q), obs_dim, num_actions)
-    batch = replay_batch(rng, int(rng.integers(16, 80)), obs_dim, num_actions, reward_scale=float(rng.uniform(0.5, 3)))
+    batch = agent_batch(rng, local, int(rng.integers(16, 80)), obs_dim, num_actions, float(rng.uniform(0.5, 3)))
     # terminated as update passes it: 0/1 float32
     args = (batch["rewards"], batch["next_observations"], batch["terminated"].astype(np.float32))
     got = student.compute_targets(*[remote_tensor(submission, a) for a in args])
@@ -319,7 +319,7 @@ def update_both(submission, rng, local, student, obs_dim, num_actions):
     delta, an action's output bias would get a sum of +-delta / B, which can cancel to a float-rounding
     residue, and Adam's first step divides that residue by its own size: a correct update written in
     another order would move that bias by up to a learning rate.)"""
-    batch = replay_batch(rng, int(rng.integers(32, 80)), obs_dim, num_actions, reward_scale=local.config.huber_delta)
+    batch = agent_batch(rng, local, int(rng.integers(32, 80)), obs_dim, num_actions, local.config.huber_delta)
     got = student.update(submission.new(TRANSITIONS, **batch))
     return got, local.update(Transitions(**batch))
 
