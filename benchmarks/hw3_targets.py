@@ -54,6 +54,7 @@ FIGURE_DIR = ROOT / "hw3_qlearning_ac" / "figures"
 FEW_SEEDS = (0, 1, 2)
 COMPARISON_SEEDS = (0, 1, 2, 3, 4)
 SEGMENTS_FILE = "segments.json"  # per seed directory: CPU and wall time, load, exit status of each process
+RUNNING_FILE = "running.pid"     # per seed directory, while a benchmark's process trains it
 POLL_S = 10.0
 
 
@@ -176,6 +177,7 @@ def read_result(out: Path, config: str, seed: int, target: float | None = None, 
     known = [segments[name] for name in used if name in segments]
     reached = next((r for r in evaluated if target is not None and r["eval_return"] >= target), None)
     result = {
+        "running": _is_running(seed_dir),
         "config": config,
         "seed": seed,
         "env_steps": int(rows[-1]["env_steps"]),
@@ -192,6 +194,20 @@ def read_result(out: Path, config: str, seed: int, target: float | None = None, 
         "seed_dir": str(seed_dir),
     }
     return result
+
+
+def _is_running(seed_dir: Path) -> bool:
+    """Whether a benchmark process is training this (config, seed) now."""
+    path = seed_dir / RUNNING_FILE
+    if not path.exists():
+        return False
+    try:
+        os.kill(int(path.read_text()), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _q_gap(evaluated: list[dict]) -> float | None:
@@ -257,6 +273,7 @@ def run_one(out: Path, config: str, seed: int, target: float | None, stop_at_tar
     start, loads, stopped = time.perf_counter(), [_load()], False
     with (seed_dir / "stdout.log").open("a") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        (seed_dir / RUNNING_FILE).write_text(str(process.pid))
         while True:  # wait4 with WNOHANG: the child's own CPU time, whatever runs beside it
             pid, status, usage = os.wait4(process.pid, os.WNOHANG)
             if pid:
@@ -269,6 +286,7 @@ def run_one(out: Path, config: str, seed: int, target: float | None, stop_at_tar
                     process.send_signal(signal.SIGINT)
                     stopped = True
         process.returncode = os.waitstatus_to_exitcode(status)
+        (seed_dir / RUNNING_FILE).unlink(missing_ok=True)
     new = [p.name for p in pieces(seed_dir) if p.name not in before]
     if new:
         _record_segment(seed_dir, new[-1], {
@@ -320,9 +338,9 @@ def all_results_of(out: Path, group: Group, config: str, seeds, overrides) -> li
 
 
 def results_of(out: Path, group: Group, config: str, seeds, overrides) -> list[dict]:
-    """The runs the table counts: finished ones, and unfinished ones that reached the target (stopped there)."""
+    """The runs the table counts: finished ones, and stopped ones that reached the target (not those still training)."""
     return [r for r in all_results_of(out, group, config, seeds, overrides)
-            if r["finished"] or r["target_env_steps"] is not None]
+            if r["finished"] or (r["target_env_steps"] is not None and not r["running"])]
 
 
 def summarize(out: Path, groups, seeds_override=None, overrides=()) -> list[str]:
@@ -336,7 +354,7 @@ def summarize(out: Path, groups, seeds_override=None, overrides=()) -> list[str]
         for config in group.configs:
             results = results_of(out, group, config, seeds_override or group.seeds, overrides)
             running = len(all_results_of(out, group, config, seeds_override or group.seeds, overrides)) - len(results)
-            running_text = f" (+{running} unfinished, not counted)" if running else ""
+            running_text = f" (+{running} training or unfinished, not counted)" if running else ""
             command = " ".join(run_command(config, "S", overrides))
             if not results:
                 lines.append(f"| {config} | - | not run | - | 0{running_text} | {group.target_text} | - | - | - "

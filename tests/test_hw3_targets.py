@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 
 import pytest
 
@@ -61,13 +62,18 @@ def test_an_unfinished_run_is_not_done_and_is_marked_in_the_table(tmp_path):
     group = targets.select_groups(["dqn_cartpole"])[0]
     lines = targets.summarize(tmp_path, [group], seeds_override=[1, 2])
     row = next(line for line in lines if line.startswith("| dqn_cartpole |"))
-    assert "not run | - | 0 (+1 unfinished, not counted)" in row  # a run in progress moves no mean
+    assert "not run | - | 0 (+1 training or unfinished, not counted)" in row  # an unfinished run moves no mean
 
     # one that reached the target before it stopped counts, marked (a --stop-at-target run, or a killed one)
     _piece(seed_dir, "20261201-110000", _rows([10_000, 20_000, 30_000], [100, 480, 200]), log_every=10_000)
     lines = targets.summarize(tmp_path, [group], seeds_override=[1, 2])
     row = next(line for line in lines if line.startswith("| dqn_cartpole |"))
     assert "| 200.0 ± 0.0 |" in row and "1 (1 stopped at the target)" in row and "| 20000 (0.3) |" in row
+    # ... unless a benchmark process is still training it
+    (seed_dir / targets.RUNNING_FILE).write_text(str(os.getpid()))
+    row = next(line for line in targets.summarize(tmp_path, [group], seeds_override=[1, 2])
+               if line.startswith("| dqn_cartpole |"))
+    assert "0 (+1 training or unfinished, not counted)" in row
 
 
 def test_only_matches_a_whole_config_name_exactly_and_keeps_the_claims_it_can_check():
