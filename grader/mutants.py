@@ -102,6 +102,15 @@ class HomeworkMutants:
         return [f"{mutant.name}: {name}" for mutant in self.mutants for name in mutant.must_fail
                 if name != "*" and not any(name in tests_of.get(f, ()) for f in self.graded_files(mutant))]
 
+    def hygiene_problems(self) -> dict[str, list[str]]:
+        """What breaks the rules every suite follows, by rule (empty lists when all is well): a CI test
+        of each homework asserts that nothing is listed."""
+        names = [m.name for m in self.mutants]
+        return {"mutant names used twice": sorted({n for n in names if names.count(n) > 1}),
+                "must_fail names no test of the mutant's graded suite files": self.unknown_must_fail(),
+                "hidden tests without the rng fixture": missing_rng_fixture(self.suite),
+                "hidden tests with assert_close against a literal": literal_comparisons(self.suite)}
+
     def main(self, names: list[str]) -> int:
         """Grade the named mutants (all when none is named) on fresh inputs; 1 when one misbehaves."""
         unknown = sorted(set(names) - {m.name for m in self.mutants})
@@ -156,7 +165,8 @@ def hidden_tests(suite: Path) -> Iterator[tuple[str, ast.FunctionDef]]:
 def missing_rng_fixture(suite: Path) -> list[str]:
     """Tests that do not take the `rng` fixture: fixed inputs let a lookup table learned from one
     submission's feedback score in the next."""
-    return [f"{file}::{node.name}" for file, node in hidden_tests(suite) if "rng" not in [a.arg for a in node.args.args]]
+    return [f"{file}::{node.name}" for file, node in hidden_tests(suite)
+            if "rng" not in [argument.arg for argument in node.args.args]]
 
 
 def literal_comparisons(suite: Path) -> list[str]:

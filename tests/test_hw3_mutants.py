@@ -5,25 +5,16 @@ reference (or the starter) with one change planted, graded through the real harn
 files that can see it. CI grades each with a fixed seed (from its name), so a red run is
 reproducible and never a draw of luck; `python -m grader.suites.hw3.mutants` grades them on fresh
 inputs, which is how a suite's fragile inputs are found.
+
+CI budget: the default run grades the issue's bugs (ISSUE_BUGS), every correct variant and every
+cheat; the other bugs (classic mistakes beyond the issue's list) are marked slow:
+`pytest -m slow tests/test_hw3_mutants.py` grades them, and the mutants command grades all.
 """
 import zlib
-from pathlib import Path
 
 import pytest
 
-from grader.mutants import literal_comparisons, missing_rng_fixture
 from grader.suites.hw3 import mutants
-
-SUITE = Path(mutants.__file__).resolve().parent
-
-
-@pytest.mark.parametrize("name", [m.name for m in mutants.MUTANTS])
-def test_planted_change_is_graded_as_its_kind_requires(name):
-    mutant = next(m for m in mutants.MUTANTS if m.name == name)
-    problem, results = mutants.run(mutant, seed=zlib.crc32(name.encode()))
-    summary = [(t["name"].split(":")[0], t["score"], t["max_score"]) for t in results["tests"]]
-    assert problem is None, f"{name} [{mutant.kind}]: {problem}\n{summary}\n{results['output'][-2000:]}"
-
 
 # the "hidden suite must catch" list of homework 3's issue (10)
 ISSUE_BUGS = {
@@ -40,8 +31,24 @@ ISSUE_BUGS = {
 }
 CORRECT_VARIANTS = {"schedule_written_with_a_branch", "epsilon_greedy_draws_only_for_exploring_rows",
                     "epsilon_greedy_row_by_row", "targets_written_otherwise", "losses_and_policy_written_out",
-                    "update_written_otherwise", "stack_walks_back_per_sample"}
+                    "update_written_otherwise", "stack_walks_back_per_sample",
+                    "sac_tanh_correction_abs_form", "sac_log_prob_with_torch_distributions",
+                    "sac_gaussian_term_from_the_noise_when_reparameterized", "sac_backup_under_no_grad_and_written_out",
+                    "sac_losses_written_otherwise", "sac_polyak_in_place_on_data"}
 CHEATS = {"vacuous_stubs", "sac_zero_stubs"}
+
+
+def graded_in_the_default_run(mutant) -> bool:
+    return mutant.name in ISSUE_BUGS or mutant.kind in ("correct", "cheat")
+
+
+@pytest.mark.parametrize("name", [
+    m.name if graded_in_the_default_run(m) else pytest.param(m.name, marks=pytest.mark.slow) for m in mutants.MUTANTS])
+def test_planted_change_is_graded_as_its_kind_requires(name):
+    mutant = next(m for m in mutants.MUTANTS if m.name == name)
+    problem, results = mutants.run(mutant, seed=zlib.crc32(name.encode()))
+    summary = [(t["name"].split(":")[0], t["score"], t["max_score"]) for t in results["tests"]]
+    assert problem is None, f"{name} [{mutant.kind}]: {problem}\n{summary}\n{results['output'][-2000:]}"
 
 
 def test_every_class_of_the_issue_has_an_entry():
@@ -52,20 +59,9 @@ def test_every_class_of_the_issue_has_an_entry():
     assert CHEATS <= {name for name, kind in kinds.items() if kind == "cheat"}
 
 
-def test_mutant_names_are_unique_and_name_tests_of_their_graded_files():
-    names = [m.name for m in mutants.MUTANTS]
-    assert len(names) == len(set(names)), sorted({n for n in names if names.count(n) > 1})
-    unknown = mutants.HOMEWORK.unknown_must_fail()
-    assert not unknown, f"must_fail names no test of the mutant's graded suite files: {unknown}"
-
-
-def test_every_hidden_test_draws_its_inputs_from_rng():
-    """Fixed inputs let a lookup table learned from one submission's feedback score in the next."""
-    without = missing_rng_fixture(SUITE)
-    assert not without, f"hidden tests without the rng fixture: {without}"
-
-
-def test_no_hidden_test_compares_against_a_literal_array():
-    """Expected values come from the reference on random inputs, never from a literal in the suite."""
-    literal = literal_comparisons(SUITE)
-    assert not literal, f"assert_close against a literal: {literal}"
+def test_the_suite_and_its_mutants_follow_the_rules():
+    """Every hidden test draws its inputs from rng (fixed inputs let a lookup table learned from one
+    submission's feedback score in the next) and compares against the reference's values, never a
+    literal; every mutant name is unique and every must_fail name a test its grading runs."""
+    problems = {rule: found for rule, found in mutants.HOMEWORK.hygiene_problems().items() if found}
+    assert not problems, problems
