@@ -143,11 +143,17 @@ def twin_agents(submission, rng, method):
 def check_replanning(submission, rng, method):
     settings, (acting, planning) = twin_agents(submission, rng, method)
     states = transitions(rng, "obstacles", int(rng.integers(3, 6)))[0]
+    firsts = []
     for step, obs in enumerate(states):
         action = check_array(acting.get_action(obs), f"get_action (call {step + 1})", shape=(2,))
         plan = check_array(planning.plan(obs), "plan", shape=(settings["horizon"], 2))
         assert_close(action, plan[0], f"get_action at call {step + 1}: the first action of a fresh plan from the "
                      "observation given (replan at every call)", rtol=1e-5, atol=1e-6)
+        firsts.append(plan[0])
+    # a sampling planner's plans differ from call to call; constant plans would let any constant action pass
+    assert np.ptp(np.stack(firsts), axis=0).max() > 0, (
+        f"MPCAgent.plan ({method}) returned the same first action at every call: get_action is graded with "
+        "planners that sample (implement random_shooting and cem first)")
 
 
 @points(3, part=PART)
