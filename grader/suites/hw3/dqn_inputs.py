@@ -154,6 +154,12 @@ def assert_same_parameters(got: dict, expected: dict, what: str) -> None:
             assert_close(got[name], value, f"{what}: parameter {name}", rtol=1e-3, atol=1e-5)
 
 
+def assert_online_network_matches(submission, student, local, what: str) -> None:
+    """The student's online network has the reference's weights (up to float rounding)."""
+    assert_same_parameters(student_parameters(submission, student, local, "q_network.", "the online network"),
+                           local_parameters(local, "q_network."), what)
+
+
 def same_parameters(got: dict, expected: dict) -> bool:
     try:
         assert_same_parameters(got, expected, "")
