@@ -210,13 +210,13 @@ def train_ensemble(
     epoch_loss = float("nan")
     for _ in range(num_epochs):
         order = torch.as_tensor(rng.permuted(indices, axis=1), device=device)  # each row shuffled on its own
-        losses = []
+        step_losses = []
         for start in range(0, order.shape[1], batch_size):
             batch = order[:, start : start + batch_size]          # (E, B) indices
             loss = model.loss(*(array[batch] for array in data))  # array[batch]: (E, B, dim)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            losses.append(loss.item())
-        epoch_loss = float(np.mean(losses))
+            step_losses.append(float(loss.detach()))
+        epoch_loss = float(np.mean(step_losses))
     return epoch_loss

@@ -114,8 +114,7 @@ def random_shooting(
     score: (N, H, d_a) -> (N,); action_low, action_high: (d_a,)  ->  the best sequence (H, d_a)
     """
     # BEGIN SOLUTION (README 4.2)
-    uniform = torch.rand((num_candidates, horizon, action_low.shape[0]), generator=generator,
-                         device=action_low.device)
+    uniform = torch.rand((num_candidates, horizon, len(action_low)), generator=generator, device=action_low.device)
     candidates = action_low + (action_high - action_low) * uniform
     return candidates[score(candidates).argmax()]
     # END SOLUTION

@@ -77,7 +77,7 @@ def _random_rollouts(env_id, num_steps, seed=0):
     env = make_env(env_id, seed=seed)
     obs, _ = env.reset()
     rows = []
-    for _ in range(num_steps):
+    for _step in range(num_steps):
         action = env.action_space.sample()
         next_obs, reward, terminated, truncated, _ = env.step(action)
         rows.append((obs, action, next_obs, reward, terminated))
