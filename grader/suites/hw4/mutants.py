@@ -169,7 +169,7 @@ MUTANTS = (
             (N_REAL, "    n_real = int(round(real_ratio * batch_size)) if len(model_buffer) > 0 else batch_size\n")),
            kind="correct"),
     # ---- cheats: points without the work ----
-    Mutant("zero_stubs", "dynamics.py", (), ("*",), kind="cheat", starter=True, suite_files=(DYNAMICS, PLANNING, MBPO),
+    Mutant("zero_stubs", "dynamics.py", (), ("*",), kind="cheat", starter=True, suite_files=(DYNAMICS, PLANNING, MBPO, "test_training.py"),
            appended=(("dynamics.py", "STUB_DYNAMICS"), ("planning.py", "STUB_PLANNING"), ("mbpo.py", "STUB_MBPO"))),
 )
 
