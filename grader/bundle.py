@@ -12,7 +12,8 @@ The zip holds what grading this homework needs and nothing else:
     common/, grader/              (the release's selection: no instructor tools such as check.py)
     grader/suites/<hw>/           (this homework's hidden suite only, never another homework's)
     <package>/                    (the instructor edition, reference included; no notebooks,
-                                   figures or Markdown: the grader stages code only)
+                                   figures or Markdown: the grader stages code only), and each
+                                   package the manifest's `uses` names
 Files come from `git ls-files` in a git checkout (no untracked scratch, no runs/, no .venv), else
 from a walk that drops build litter and editor backups, as the grader's staging does. The bundle is
 not a git checkout: on Gradescope, staging walks it.
@@ -77,9 +78,10 @@ def bundle_files(homework: Homework) -> dict[str, Path]:
         for rel in instructor_files(REPO_ROOT, top):
             if not rel.startswith("grader/suites/") and not is_excluded(rel, excluded):
                 files[rel] = REPO_ROOT / rel
-    for rel in instructor_files(homework.root, homework.package):
-        if not rel.endswith(SKIPPED_SUFFIXES) and not is_excluded(rel, excluded):
-            files[rel] = homework.root / rel
+    for package in (homework.package, *homework.uses):  # `uses`: the other homeworks this one imports
+        for rel in instructor_files(homework.root, package):
+            if not rel.endswith(SKIPPED_SUFFIXES) and not is_excluded(rel, excluded):
+                files[rel] = homework.root / rel
     for rel in instructor_files(homework.root, suite):  # this homework's suite, and no other
         files[rel] = homework.root / rel
     return files

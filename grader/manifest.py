@@ -71,6 +71,7 @@ class Homework:
     parts: dict[str, float]     # part -> points
     suite_dir: Path             # hidden tests
     limits: Limits = field(default_factory=Limits)
+    uses: tuple[str, ...] = ()  # other homeworks' packages this one imports (staged as their student edition)
 
     @property
     def package_dir(self) -> Path:
@@ -107,7 +108,7 @@ def load_manifest(path: Path, root: Path) -> Homework:
         raise ManifestError(f"{path}: not valid YAML: {err}") from None
     if not isinstance(data, dict):
         raise ManifestError(f"{path}: expected a mapping with homework, package, files, parts")
-    allowed = {"homework", "package", "files", "parts", "limits", "suite"}
+    allowed = {"homework", "package", "files", "parts", "limits", "suite", "uses"}
     unknown = set(data) - allowed
     if unknown:
         raise ManifestError(f"{path}: unknown keys {sorted(unknown)}; valid keys are {sorted(allowed)}")
@@ -127,8 +128,14 @@ def load_manifest(path: Path, root: Path) -> Homework:
     except TypeError:
         raise ManifestError(f"{path}: unknown limit in {sorted(limits)}; valid: {sorted(Limits.__dataclass_fields__)}") from None
     suite = _check_relative(path, data.get("suite", f"grader/suites/{data['homework']}"))
+    uses = tuple(str(name) for name in data.get("uses") or ())
+    for name in uses:
+        if name not in REGISTRY.values() or name == data["package"]:
+            raise ManifestError(f"{path}: uses {name!r}: expected another homework's package, one of "
+                                f"{sorted(set(REGISTRY.values()) - {data['package']})}")
     return Homework(id=str(data["homework"]), root=root, package=str(data["package"]), files=files,
-                    parts={str(k): float(v) for k, v in parts.items()}, suite_dir=root / suite, limits=limits)
+                    parts={str(k): float(v) for k, v in parts.items()}, suite_dir=root / suite, limits=limits,
+                    uses=uses)
 
 
 def _check_relative(manifest: Path, name) -> str:

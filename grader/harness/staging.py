@@ -5,6 +5,8 @@
       grader/wire.py, grader/sandbox/worker.py   the worker's own code; no harness, no suites
       <package>/              the homework package, its student-editable files replaced by the
                               submission's versions; public tests only when running them
+      <used package>/         each package the manifest's `uses` names (another homework this one
+                              imports): its student edition, TODOs stubbed, without its tests
 
 Only the files the manifest lists are read from a submission. A zip is extracted with checks
 (no absolute paths, no `..`, no symlinks, no duplicate names, sizes capped on the bytes actually
@@ -41,7 +43,7 @@ import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
 
-from grader.manifest import REPO_ROOT, Homework
+from grader.manifest import REGISTRY, REPO_ROOT, Homework
 from grader.release import LEFTOVER_MARKER, LITTER_DIRS, LITTER_SUFFIXES, MIN_SECRET_CHARS, is_excluded, \
     load_exclusions, secret_lines
 from grader.starter import MarkerError, has_markers, make_starter, strip_comments
@@ -72,6 +74,8 @@ def stage(homework: Homework, submission: Path | None, dest: Path, public_tests:
         shutil.copyfile(REPO_ROOT / name, dest / name)
     skip = tuple(homework.files) + (() if public_tests else (f"{homework.package}/tests/",))
     _copy_student_edition(homework.root, homework.package, dest, homework.id, skip=skip)
+    for package in homework.uses:  # stubbed like the release: a hidden test never relies on another homework's TODOs
+        _copy_student_edition(homework.root, package, dest, _homework_of(package, homework.id), skip=(f"{package}/tests/",))
     notes = []
     if submission is None:  # the reference: the instructor's own versions of the student files
         for name in homework.files:
@@ -83,6 +87,11 @@ def stage(homework: Homework, submission: Path | None, dest: Path, public_tests:
     check_no_solution(homework, dest)
     _make_world_readable(dest)
     return notes
+
+
+def _homework_of(package: str, default: str) -> str:
+    """The id whose TODOs a package holds ("hw3" for hw3_qlearning_ac): it names the stubs' messages."""
+    return next((hw for hw, name in REGISTRY.items() if name == package), default)
 
 
 def instructor_files(root: Path, top: str) -> list[str]:

@@ -198,3 +198,31 @@ def test_only_tracked_files_are_staged_from_a_git_checkout(homework, tmp_path):
     (package / "scratch.py").write_text("x = 1\n")  # untracked: an instructor's scratch file
     stage(instructor, homework.root / "starter", tmp_path / "s")
     assert (tmp_path / "s/fixhw/policy.py").is_file() and not (tmp_path / "s/fixhw/scratch.py").exists()
+
+
+def test_a_used_homework_is_staged_as_its_student_edition(tmp_path):
+    """`uses:` (hw4 imports hw3's SAC): the other package is importable, its TODOs stubbed, its tests left out."""
+    import dataclasses
+
+    from grader.manifest import find_homework
+
+    homework = dataclasses.replace(find_homework("hw2"), uses=("hw3_qlearning_ac",))
+    stage(homework, None, tmp_path / "s")
+    sac = (tmp_path / "s/hw3_qlearning_ac/sac.py").read_text()
+    assert "TODO(hw3)" in sac and "BEGIN SOLUTION" not in sac
+    assert (tmp_path / "s/hw3_qlearning_ac/sac_networks.py").is_file()
+    assert not (tmp_path / "s/hw3_qlearning_ac/tests").exists()
+
+
+def test_uses_must_name_another_homework_package(tmp_path):
+    from grader.manifest import ManifestError, load_manifest
+
+    manifest = tmp_path / "hw4_model_based" / "submission.yaml"
+    manifest.parent.mkdir()
+    for uses, ok in ((["hw3_qlearning_ac"], True), (["numpy"], False), (["hw4_model_based"], False)):
+        manifest.write_text(f"homework: hw4\npackage: hw4_model_based\nfiles: []\nparts: {{a: 1}}\nuses: {uses}\n")
+        if ok:
+            assert load_manifest(manifest, tmp_path).uses == tuple(uses)
+        else:
+            with pytest.raises(ManifestError, match="another homework"):
+                load_manifest(manifest, tmp_path)
