@@ -3,6 +3,7 @@
     python -m hw5_exploration_offline.compare_exploration                    # seeds 0-2, all mazes
     python -m hw5_exploration_offline.compare_exploration --seeds 0 --mazes Hard
     python -m hw5_exploration_offline.compare_exploration --write-datasets   # also (re)write the shipped datasets
+    python -m hw5_exploration_offline.compare_exploration --figure-only      # heatmaps of the shipped datasets
 
 Each run is make_datasets.exploration_config(maze, method, steps, seed) (configs/explore_<method>.yaml),
 so the runs of seed 0 are exactly the shipped datasets; --write-datasets saves them with
@@ -20,12 +21,23 @@ from pathlib import Path
 import numpy as np
 
 from hw5_exploration_offline import make_datasets
-from hw5_exploration_offline.datasets import buffer_coverage, describe, save_dataset
+from hw5_exploration_offline.datasets import buffer_coverage, describe, load_dataset, save_dataset
 from hw5_exploration_offline.exploration import explore
 from hw5_exploration_offline.pointmass import ENV_IDS, MAZES
 from hw5_exploration_offline.render import save_heatmaps
 
 FIGURE = Path(__file__).resolve().parent / "figures" / "exploration_heatmaps.png"
+
+
+def shipped_heatmaps(out: Path, steps: int = make_datasets.DEFAULT_STEPS) -> Path:
+    """The heatmaps of the shipped datasets (both methods on every maze), drawn to `out`."""
+    panels = []
+    for maze in MAZES:
+        for method in make_datasets.METHODS:
+            buffer, info = load_dataset(make_datasets.DEFAULT_OUT / make_datasets.dataset_name(maze, method, steps))
+            title = f"{maze}, {method}: coverage {info.state_coverage:.2f}"
+            panels.append((title, MAZES[maze], buffer.observations[:len(buffer)]))
+    return save_heatmaps(panels, out, columns=2)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -36,7 +48,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--figure", type=Path, default=FIGURE)
     parser.add_argument("--write-datasets", action="store_true",
                         help=f"save the runs of seed {make_datasets.DEFAULT_SEED} as the shipped datasets")
+    parser.add_argument("--figure-only", action="store_true", help="only draw the heatmaps of the shipped datasets")
     args = parser.parse_args(argv)
+    if args.figure_only:
+        print(f"heatmaps: {shipped_heatmaps(args.figure, args.steps)}")
+        return
     panels, rows = [], []
     for maze in args.mazes:
         results = {}
