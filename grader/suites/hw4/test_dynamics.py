@@ -85,44 +85,34 @@ def model_inputs(rng, env, members, data):
     return observations[rows], actions[rows]
 
 
-@points(3, part=PART)
-def test_predict_normalized_delta_matches_reference(submission, rng):
-    """predict_normalized_delta: normalized inputs (the model's statistics) through every member"""
-    env = str(rng.choice(["obstacles", "cheetah"]))
+def check_prediction(submission, rng, env, method, atol):
+    """The student's `method` (predict_normalized_delta or predict_next_obs) against the reference's."""
     data = transitions(rng, env, 300)
     local, student = twin_ensembles(submission, rng, env, data=data)
     obs, actions = model_inputs(rng, env, local.num_members, data)
-    got = student.predict_normalized_delta(worker_tensor(submission, obs), worker_tensor(submission, actions))
-    got = check_array(got, "predict_normalized_delta", shape=obs.shape)
+    got = getattr(student, method)(worker_tensor(submission, obs), worker_tensor(submission, actions))
+    got = check_array(got, method, shape=obs.shape)
     with torch.no_grad():
-        expected = local.predict_normalized_delta(torch.as_tensor(obs), torch.as_tensor(actions)).numpy()
-    assert_close(got, expected, "predict_normalized_delta", rtol=1e-4, atol=1e-5)
+        expected = getattr(local, method)(torch.as_tensor(obs), torch.as_tensor(actions)).numpy()
+    assert_close(got, expected, method, rtol=1e-4, atol=atol)
+
+
+@points(3, part=PART)
+def test_predict_normalized_delta_matches_reference(submission, rng):
+    """predict_normalized_delta: normalized inputs (the model's statistics) through every member"""
+    check_prediction(submission, rng, str(rng.choice(["obstacles", "cheetah"])), "predict_normalized_delta", 1e-5)
 
 
 @points(3, part=PART)
 def test_predict_next_obs_matches_reference(submission, rng):
     """predict_next_obs: s + sigma_d * d_hat + mu_d for every member, on HalfCheetah-shaped states"""
-    data = transitions(rng, "cheetah", 300)
-    local, student = twin_ensembles(submission, rng, "cheetah", data=data)
-    obs, actions = model_inputs(rng, "cheetah", local.num_members, data)
-    got = student.predict_next_obs(worker_tensor(submission, obs), worker_tensor(submission, actions))
-    got = check_array(got, "predict_next_obs", shape=obs.shape)
-    with torch.no_grad():
-        expected = local.predict_next_obs(torch.as_tensor(obs), torch.as_tensor(actions)).numpy()
-    assert_close(got, expected, "predict_next_obs", rtol=1e-4, atol=1e-4)
+    check_prediction(submission, rng, "cheetah", "predict_next_obs", 1e-4)
 
 
 @points(2, part=PART)
 def test_predict_next_obs_on_the_obstacles_course(submission, rng):
     """predict_next_obs on obstacles positions: the predicted step is added to where the robot is"""
-    data = transitions(rng, "obstacles", 300)
-    local, student = twin_ensembles(submission, rng, "obstacles", data=data)
-    obs, actions = model_inputs(rng, "obstacles", local.num_members, data)
-    got = student.predict_next_obs(worker_tensor(submission, obs), worker_tensor(submission, actions))
-    got = check_array(got, "predict_next_obs", shape=obs.shape)
-    with torch.no_grad():
-        expected = local.predict_next_obs(torch.as_tensor(obs), torch.as_tensor(actions)).numpy()
-    assert_close(got, expected, "predict_next_obs", rtol=1e-4, atol=1e-5)
+    check_prediction(submission, rng, "obstacles", "predict_next_obs", 1e-5)
 
 
 @points(3, part=PART)
