@@ -109,29 +109,32 @@ def test_branched_rollouts_stop_at_the_model_horizon(submission, rng):
                             fields=("terminated", "truncated", "rewards"))
 
 
-def check_mixed(submission, rng, model_size):
+def check_mixed(submission, rng, model_sizes):
+    """sample_mixed_batch on twin buffers, once per model buffer size (0: empty), with one rng in a row."""
     n_real = int(rng.integers(50, 200))
     local_real, student_real = twin_buffers(submission, rng, transitions(rng, "obstacles", n_real))
-    model_data = transitions(rng, "obstacles", model_size) if model_size else \
-        (np.zeros((0, 2), np.float32), np.zeros((0, 2), np.float32), np.zeros((0, 2), np.float32))
-    local_model, student_model = twin_buffers(submission, rng, model_data, capacity=max(model_size, 10))
-    batch_size = int(rng.integers(20, 100))
-    real_ratio = round(float(rng.uniform(0.05, 0.95)), 3)
     local_rng, student_rng = twin_rngs(submission, int(rng.integers(1 << 30)))
-    got = submission.new(f"{MODULE}.sample_mixed_batch", student_real, student_model, batch_size, real_ratio,
-                         student_rng)
-    got = remote_transitions_fields(got, batch_size, 2, 2, "sample_mixed_batch")
-    expected = reference.sample_mixed_batch(local_real, local_model, batch_size, real_ratio, local_rng)
-    assert_same_transitions(got, expected, f"sample_mixed_batch (batch {batch_size}, real_ratio {real_ratio})")
+    for model_size in model_sizes:
+        model_data = transitions(rng, "obstacles", model_size) if model_size else \
+            (np.zeros((0, 2), np.float32), np.zeros((0, 2), np.float32), np.zeros((0, 2), np.float32))
+        local_model, student_model = twin_buffers(submission, rng, model_data, capacity=max(model_size, 10))
+        batch_size = int(rng.integers(20, 100))
+        real_ratio = round(float(rng.uniform(0.05, 0.95)), 3)
+        got = submission.new(f"{MODULE}.sample_mixed_batch", student_real, student_model, batch_size, real_ratio,
+                             student_rng)
+        what = f"sample_mixed_batch (batch {batch_size}, real_ratio {real_ratio}, {model_size} model transitions)"
+        got = remote_transitions_fields(got, batch_size, 2, 2, what)
+        expected = reference.sample_mixed_batch(local_real, local_model, batch_size, real_ratio, local_rng)
+        assert_same_transitions(got, expected, what)
 
 
 @points(3, part=PART)
 def test_sample_mixed_batch_matches_reference(submission, rng):
     """sample_mixed_batch: round(real_ratio * B) real transitions first, then model transitions"""
-    check_mixed(submission, rng, int(rng.integers(100, 300)))
+    check_mixed(submission, rng, [int(rng.integers(100, 300))])
 
 
 @points(2, part=PART)
 def test_sample_mixed_batch_is_all_real_while_the_model_buffer_is_empty(submission, rng):
-    """sample_mixed_batch with an empty model buffer: the whole batch from the real buffer"""
-    check_mixed(submission, rng, 0)
+    """sample_mixed_batch with an empty model buffer (the whole batch real), then with a filled one"""
+    check_mixed(submission, rng, [0, int(rng.integers(100, 300))])
