@@ -79,7 +79,7 @@ def test_bootstrap_indices_are_uniform_and_come_from_the_given_rng(submission, r
         "bootstrap_indices: some transitions are drawn far more often than others; draw uniformly"
 
 
-def model_inputs(rng, env, members, data):
+def model_inputs(rng, members, data):
     observations, actions, _ = data
     rows = rng.integers(0, len(observations), size=(members, int(rng.integers(8, 40))))
     return observations[rows], actions[rows]
@@ -89,7 +89,7 @@ def check_prediction(submission, rng, env, method, atol):
     """The student's `method` (predict_normalized_delta or predict_next_obs) against the reference's."""
     data = transitions(rng, env, 300)
     local, student = twin_ensembles(submission, rng, env, data=data)
-    obs, actions = model_inputs(rng, env, local.num_members, data)
+    obs, actions = model_inputs(rng, local.num_members, data)
     got = getattr(student, method)(worker_tensor(submission, obs), worker_tensor(submission, actions))
     got = check_array(got, method, shape=obs.shape)
     with torch.no_grad():
