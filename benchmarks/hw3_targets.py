@@ -48,6 +48,8 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from benchmarks.hw2_targets import _stats, check_overrides  # same table cells and --set rule as homework 2
+
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG_DIR = ROOT / "hw3_qlearning_ac" / "configs"
 FIGURE_DIR = ROOT / "hw3_qlearning_ac" / "figures"
@@ -310,10 +312,6 @@ def run_one(out: Path, config: str, seed: int, target: float | None, stop_at_tar
 # ---------------------------------------------------------------------------------------------
 
 
-def _stats(values) -> str:
-    return f"{np.mean(values):.1f} ± {np.std(values):.1f}"
-
-
 def _minutes(results: list[dict]) -> str:
     wall = f"{np.mean([r['wall_minutes'] for r in results]):.1f}"
     cpu = [r["cpu_minutes"] for r in results]
@@ -465,21 +463,6 @@ def select_groups(only: list[str]) -> list[Group]:
                                     claims=tuple(p for p in group.claims if set(p) <= set(configs)),
                                     overestimation=tuple(p for p in group.overestimation if set(p) <= set(configs))))
     return selected
-
-
-def check_overrides(out: Path, overrides: list[str], table_only: bool) -> list[str]:
-    """The overrides this OUT was run with; refuses other ones (one table, one setting)."""
-    path = out / "overrides.json"
-    if path.exists():
-        recorded = json.loads(path.read_text())
-        if table_only or recorded == overrides:
-            return recorded
-        raise SystemExit(f"{out} holds runs made with --set {' '.join(recorded) or '(none)'}; "
-                         f"use another --out for --set {' '.join(overrides) or '(none)'}")
-    if not table_only:
-        out.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(overrides))
-    return overrides
 
 
 def main(argv=None) -> int:
