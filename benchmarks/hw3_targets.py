@@ -273,7 +273,7 @@ def run_one(out: Path, config: str, seed: int, target: float | None, stop_at_tar
         command += ["--set", f"resume_from={resume}"]
     env = {**os.environ, "DEEPRL_PROGRESS": "0", "DEEPRL_TORCH_THREADS": "1", "OMP_NUM_THREADS": "1"}
     print(f"start {config} seed {seed}" + (f" from {resume.name}" if resume else ""), flush=True)
-    start, loads, stopped = time.perf_counter(), [_load()], False
+    start, loads, stopped, reached_at = time.perf_counter(), [_load()], False, None
     with (seed_dir / "stdout.log").open("a") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         (seed_dir / RUNNING_FILE).write_text(str(process.pid))
@@ -284,8 +284,11 @@ def run_one(out: Path, config: str, seed: int, target: float | None, stop_at_tar
             time.sleep(POLL_S)
             loads.append(_load())
             if stop_at_target and not stopped and target is not None:
-                now = read_result(out, config, seed, target, overrides)
-                if now is not None and now["target_env_steps"] is not None:
+                if reached_at is None:
+                    now = read_result(out, config, seed, target, overrides)
+                    if now is not None and now["target_env_steps"] is not None:
+                        reached_at = time.perf_counter()
+                elif time.perf_counter() - reached_at > 3 * POLL_S:  # the checkpoint written with that row is complete
                     process.send_signal(signal.SIGINT)
                     stopped = True
         process.returncode = os.waitstatus_to_exitcode(status)
@@ -301,7 +304,8 @@ def run_one(out: Path, config: str, seed: int, target: float | None, stop_at_tar
               file=sys.stderr, flush=True)
     result = read_result(out, config, seed, target, overrides)
     if result is not None:
-        print(f"{'stopped' if stopped else 'finished'} {config} seed {seed}: eval_return "
+        state = "stopped at the target" if stopped else "finished" if result["finished"] else "unfinished"
+        print(f"{state}: {config} seed {seed}: eval_return "
               f"{result['final_eval_return']:.1f} at {result['env_steps']} env steps, "
               f"{(time.perf_counter() - start) / 60:.1f} min wall, load {np.mean(loads):.1f}", flush=True)
     return result
