@@ -11,7 +11,8 @@ The student edition is the instructor tree with
   takes from a submission; the instructor README is left out;
 - left out: the hidden suites (`grader/suites/`, always), whatever `release.yaml` lists (the project's
   own tests, benchmarks, CI, instructor-only tools and notes), and build litter (.git, __pycache__,
-  runs/, virtual environments, build folders). With `--hw`, the other homework packages too.
+  runs/, virtual environments, build folders). With `--hw`, the other homework packages too, except
+  those a released homework's manifest `uses` (hw4 imports hw3's SAC): they ship as their student edition.
 Public tests (`<package>/tests/`), `submission.yaml` and the grader's CLI and harness stay, so a
 student can run `python -m grader grade hw2 --public`.
 
@@ -42,6 +43,7 @@ from pathlib import Path
 import nbformat
 import yaml
 
+from grader.manifest import load_manifest
 from grader.notebooks import NOTEBOOK, NOTEBOOK_SOURCE, check_blocks_within_cells, notebook_text
 from grader.starter import MarkerError, Problem, has_markers, make_starter, parse_markers, strip_comments
 
@@ -187,6 +189,16 @@ def _git_files(root: Path) -> list[str] | None:
     return [name for name in out.decode().split("\0") if name]
 
 
+def _used_packages(root: Path, packages: dict[str, str], homeworks: list[str] | None) -> set[str]:
+    """The packages the released homeworks import from other homeworks (their manifests' `uses`)."""
+    used = set()
+    for hw in homeworks or ():
+        manifest = root / packages[hw] / "submission.yaml"
+        if manifest.is_file():
+            used |= set(load_manifest(manifest, root).uses)
+    return used
+
+
 def plan_release(root: Path, homeworks: list[str] | None = None, skip: Path | None = None):
     """Every file of the release as (relpath, text or None, source path); text None means copy bytes.
 
@@ -201,6 +213,7 @@ def plan_release(root: Path, homeworks: list[str] | None = None, skip: Path | No
     if readme is not None and not (root / readme).is_file():
         raise ReleaseError(f"{RELEASE_CONFIG}: student_readme {readme} does not exist")
     left_out = {pkg for hw, pkg in packages.items() if homeworks and hw not in homeworks}
+    left_out -= _used_packages(root, packages, homeworks)  # hw4 imports hw3: its student edition ships too
     report = ReleaseReport(out=Path())
     report.todos = {hw: 0 for hw in packages if not homeworks or hw in homeworks}
     plan, problems = [], []

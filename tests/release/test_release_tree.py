@@ -116,6 +116,12 @@ def test_hw_option_keeps_only_the_named_homeworks(toy_root: Path, tmp_path: Path
     assert not (tmp_path / "hw0" / "hw9_other").exists() and "hw9_other/__init__.py" in report.excluded
     with pytest.raises(ReleaseError, match="unknown homework hw7"):
         build_release(toy_root, tmp_path / "bad", ["hw7"])
+    manifest = toy_root / "hw0_toy" / "submission.yaml"  # hw0 imports hw9: hw9's student edition ships too
+    manifest.write_text(manifest.read_text() + "uses: [hw9_other]\n")
+    (other / "solved.py").write_text("def f():\n    # BEGIN SOLUTION (README 1.1)\n    return 42\n    # END SOLUTION\n")
+    build_release(toy_root, tmp_path / "uses", ["hw0"])
+    assert "TODO(hw9)" in (tmp_path / "uses" / "hw9_other" / "solved.py").read_text()
+    assert "return 42" not in released_text(tmp_path / "uses")
 
 
 def test_git_checkout_lists_files_through_git_so_gitignore_applies(toy_root: Path):
