@@ -82,7 +82,7 @@ class Group:
     q_estimates: bool = False    # also draw <group>_q_estimates.png (Q(s0, a0) against the discounted return)
 
 
-SOFT_Q_ALPHAS = ("0.01", "0.03", "0.1", "0.3", "1.0")
+SOFT_Q_ALPHAS = ("0.01", "0.03", "0.1", "0.3", "1.0", "3.0", "10.0")
 GROUPS = (
     # DQN's greedy CartPole policy reaches 500 on every seed and every setting tried, then dips and
     # recovers (both actions are worth ~100 in most states, README 2.8): no setting of the sweep
