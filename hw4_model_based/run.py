@@ -17,12 +17,18 @@ episodes of this iteration: MPC acts without any added exploration, so the episo
 are its evaluation), episode_length, plan_ms (wall-clock milliseconds per planned action) and
 time_s. Row 0 holds the random episodes' returns. The obstacles task also saves the path of the
 last episode as path.png.
+
+Resume. With `checkpoint_every: N` the run writes checkpoints/resume.pt (ensemble, optimizer, random
+streams, iteration, elapsed time) and checkpoints/replay_buffer.npz (the dataset D) after every N-th
+iteration; `--set resume_from=<old run dir>` continues from there in a new run directory (its first
+row is the next iteration; time_s goes on from the checkpoint's). The env starts a fresh episode.
 """
 from __future__ import annotations
 
 import argparse
 import ctypes
 import importlib
+import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -35,9 +41,9 @@ import yaml
 
 from common.config import add_config_arguments, config_from_dict, parse_config
 from common.envs import make_env
-from common.logger import Logger, progress_bar, run_experiment
+from common.logger import Logger, load_checkpoint, progress_bar, run_experiment, save_checkpoint
 from common.replay_buffer import ReplayBuffer
-from common.rollouts import concatenate, random_policy, sample_trajectories
+from common.rollouts import TRANSITION_FIELDS, Transitions, concatenate, random_policy, sample_trajectories
 from common.torch_utils import get_device, seed_everything, set_torch_threads
 from hw4_model_based.dynamics import EnsembleDynamics, train_ensemble
 from hw4_model_based.envs import OBSTACLES_ID, path_image
@@ -73,6 +79,8 @@ class RunConfig:
     log_root: str = "runs"
     progress_bar: bool = True
     time_budget_s: float | None = None   # stop after the iteration that passes this wall-clock time
+    checkpoint_every: int | None = None  # iterations between resume checkpoints; None: none
+    resume_from: str | None = None       # a run directory (or its checkpoints/resume.pt) to continue
     planner: PlannerConfig = field(default_factory=PlannerConfig)
     dynamics: DynamicsConfig = field(default_factory=DynamicsConfig)
 
@@ -130,18 +138,22 @@ def train(config: RunConfig | Mapping, logger: Logger | None = None) -> MPCAgent
         config.steps_per_iteration + env.spec.max_episode_steps)
     buffer = ReplayBuffer(capacity, (obs_dim,), (act_dim,))
 
-    start = time.perf_counter()
-    episodes = sample_trajectories(env, random_policy(env), min_steps=config.initial_random_steps)
-    buffer.add_batch(concatenate(episodes))
-    returns = [t.episode_return for t in episodes]
-    row = {"env_steps": len(buffer), "iteration": 0, "eval_return": float(np.mean(returns)),
-           "eval_return_std": float(np.std(returns)), "time_s": time.perf_counter() - start}
-    if logger is not None:
-        logger.log(row)
-    bar = progress_bar(total=config.num_iterations, desc=config.exp_name, unit="iter",
+    start, first_iteration, episodes = time.perf_counter(), 1, []
+    if config.resume_from is not None:
+        first_iteration, elapsed_s = _resume(config.resume_from, model, optimizer, agent, buffer, rng)
+        start -= elapsed_s
+    else:
+        episodes = sample_trajectories(env, random_policy(env), min_steps=config.initial_random_steps)
+        buffer.add_batch(concatenate(episodes))
+        returns = [t.episode_return for t in episodes]
+        row = {"env_steps": len(buffer), "iteration": 0, "eval_return": float(np.mean(returns)),
+               "eval_return_std": float(np.std(returns)), "time_s": time.perf_counter() - start}
+        if logger is not None:
+            logger.log(row)
+    bar = progress_bar(total=config.num_iterations, initial=first_iteration - 1, desc=config.exp_name, unit="iter",
                        **({} if config.progress_bar else {"disable": True}))
     try:
-        for iteration in range(1, config.num_iterations + 1):
+        for iteration in range(first_iteration, config.num_iterations + 1):
             data = slice(0, len(buffer))
             loss = train_ensemble(model, optimizer, buffer.observations[data], buffer.actions[data],
                                   buffer.next_observations[data], dyn.num_epochs, dyn.batch_size, rng)
@@ -157,14 +169,53 @@ def train(config: RunConfig | Mapping, logger: Logger | None = None) -> MPCAgent
                 logger.log(row)
             bar.show_metrics(row, keys=("eval_return", "dynamics_loss", "plan_ms"))
             bar.update(1)
+            if logger is not None and config.checkpoint_every and iteration % config.checkpoint_every == 0:
+                _save_resume(logger, model, optimizer, agent, buffer, rng, iteration, row["time_s"])
             if config.time_budget_s is not None and time.perf_counter() - start > config.time_budget_s:
                 break
     finally:
         bar.close()
         env.close()
-    if logger is not None and config.env_id == OBSTACLES_ID:
+    if logger is not None and config.env_id == OBSTACLES_ID and episodes:
         _save_path_plot(logger, episodes[-1])
     return agent
+
+
+RESUME_CHECKPOINT, BUFFER_CHECKPOINT = "resume.pt", "replay_buffer.npz"
+
+
+def _save_resume(logger: Logger, model: EnsembleDynamics, optimizer: torch.optim.Optimizer, agent: MPCAgent,
+                 buffer: ReplayBuffer, rng: np.random.Generator, iteration: int, elapsed_s: float) -> None:
+    """checkpoints/replay_buffer.npz, then checkpoints/resume.pt; each replaces the old file only once complete."""
+    folder = logger.run_dir / "checkpoints"
+    folder.mkdir(parents=True, exist_ok=True)
+    os.replace(buffer.save(folder / "replay_buffer.partial.npz"), folder / BUFFER_CHECKPOINT)
+    state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "iteration": iteration,
+             "buffer_size": len(buffer), "elapsed_s": elapsed_s, "numpy_rng": rng.bit_generator.state,
+             "torch_rng": torch.get_rng_state(), "planner_rng": agent.generator.get_state()}
+    os.replace(save_checkpoint(logger, "resume.partial", state), folder / RESUME_CHECKPOINT)
+
+
+def _resume(path: str, model: EnsembleDynamics, optimizer: torch.optim.Optimizer, agent: MPCAgent,
+            buffer: ReplayBuffer, rng: np.random.Generator) -> tuple[int, float]:
+    """Load a resume checkpoint into the model, optimizer, random streams and `buffer`.
+
+    Returns (the first iteration still to run, the wall seconds the run had taken).
+    """
+    run_dir = Path(path) if Path(path).is_dir() else Path(path).parent.parent
+    checkpoint = run_dir / "checkpoints" / RESUME_CHECKPOINT
+    if not checkpoint.exists():
+        raise FileNotFoundError(f"no resume checkpoint at {checkpoint}: give a run directory of a run with checkpoint_every")
+    state = load_checkpoint(checkpoint)
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    rng.bit_generator.state = state["numpy_rng"]
+    torch.set_rng_state(state["torch_rng"])
+    agent.generator.set_state(state["planner_rng"])
+    saved = ReplayBuffer.load(run_dir / "checkpoints" / BUFFER_CHECKPOINT)
+    size = int(state["buffer_size"])  # the dataset as it was when resume.pt was written
+    buffer.add_batch(Transitions(**{name: getattr(saved, name)[:size] for name in TRANSITION_FIELDS}))
+    return int(state["iteration"]) + 1, float(state["elapsed_s"])
 
 
 def _save_path_plot(logger: Logger, episode) -> None:
