@@ -41,6 +41,8 @@ Helpers
     assert_close(actual, expected, name, rtol, atol) numpy comparison with a readable message; `actual`
                  must be checked already (an unchecked StudentArray raises TypeError)
     evaluate_policy(submission, policy, env_id, episodes, seed) -> returns (episodes,) float64
+    Smoke trainings: grader.harness.smoke (train_and_load, check_same_parameters, play_episodes,
+                 pay_for_return, adam_max_travel, measure_reference; docs/GRADER.md "Smoke training tests")
 
 Rules for every hidden suite (issues 8 and 9; docs/GRADER.md "Writing a hidden test" explains them)
     1. Fresh inputs: draw every input (data, sizes, coefficients, seeds) from `rng`. Messages show at

@@ -11,9 +11,10 @@ threshold must sit below the whole measured spread (test_training.py records it)
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
+
+from grader.harness.smoke import measure_reference, play_episodes, seed_range
 
 SMOKE_CONFIG = {
     "env_id": "CartPole-v1",
@@ -31,20 +32,8 @@ EVAL_SEED = 12345
 
 
 def evaluate(agent, episodes: int = EVAL_EPISODES, seed: int = EVAL_SEED) -> np.ndarray:
-    from common.envs import make_env
-
-    returns = np.zeros(episodes)
-    for i in range(episodes):
-        env = make_env("CartPole-v1", seed=seed + i)
-        obs, _ = env.reset(seed=seed + i)
-        done = False
-        while not done:
-            action = agent.get_action(np.asarray(obs, dtype=np.float32)[None])[0]
-            obs, reward, terminated, truncated, _ = env.step(action)
-            returns[i] += reward
-            done = terminated or truncated
-        env.close()
-    return returns
+    """Returns of `episodes` CartPole episodes of the agent's sampled actions (fresh envs seeded seed, seed + 1, ...)."""
+    return play_episodes("CartPole-v1", agent.get_action, episodes, seed)
 
 
 def main() -> None:
@@ -52,16 +41,8 @@ def main() -> None:
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", default="0-19")
-    first, last = map(int, parser.parse_args().seeds.split("-"))
-    means, times = [], []
-    for seed in range(first, last + 1):
-        start = time.process_time()
-        agent = train({**SMOKE_CONFIG, "seed": seed})
-        times.append(time.process_time() - start)
-        means.append(evaluate(agent).mean())
-        print(f"seed {seed}: mean return {means[-1]:.1f}, train CPU {times[-1]:.1f} s", flush=True)
-    print(f"mean return over seeds: min {min(means):.1f} median {np.median(means):.1f} max {max(means):.1f}; "
-          f"train CPU s: max {max(times):.1f}")
+    measure_reference("hw2 CartPole", seed_range(parser.parse_args().seeds),
+                      lambda seed: train({**SMOKE_CONFIG, "seed": seed}), lambda seed, agent: evaluate(agent))
 
 
 if __name__ == "__main__":

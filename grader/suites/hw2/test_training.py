@@ -13,13 +13,13 @@ The training and evaluation seeds are drawn from `rng`, new every grading run.
 """
 import math
 
-import numpy as np
 import torch
 
 from common.envs import make_vector_env
 from common.rollouts import concatenate, sample_trajectories
 from common.torch_utils import seed_everything
-from grader.harness.api import assert_close, check_array, points, time_limit
+from grader.harness.api import points, time_limit
+from grader.harness.smoke import check_same_parameters, pay_for_return, train_and_load
 from hw2_policy_gradient.agent import PGAgent
 from hw2_policy_gradient.run import config_from_mapping, make_agent
 from smoke_config import EVAL_EPISODES, SMOKE_CONFIG, evaluate
@@ -35,7 +35,6 @@ from smoke_config import EVAL_EPISODES, SMOKE_CONFIG, evaluate
 # above random.
 THRESHOLD = 60.0
 HALF_CREDIT = 40.0
-ADAM_BETAS = (0.9, 0.999)  # torch's defaults, which the course's agents use
 
 
 @points(10, part="training")
@@ -44,26 +43,17 @@ def test_cartpole_smoke_training_reaches_threshold(submission, rng, credit):
     """CartPole-v1 smoke training (40 000 env steps): mean return of 10 evaluation episodes"""
     config = {**SMOKE_CONFIG, "seed": int(rng.integers(0, 100_000))}
     check_update_on_a_cartpole_batch(submission, rng, config)
-    trained = submission.train("hw2_policy_gradient.run.train", config, budget_s=85)
-    initial = seeded_initial_agent(config)
-    expected = {name: value.detach().numpy() for name, value in initial.state_dict().items()}
-    state = submission.get_state(trained)
-    assert isinstance(state, dict) and set(expected) <= set(state), (
-        "the trained agent's parameters do not fit the course's networks (keep the actor and critic "
-        "that PGAgent.__init__ builds)")
-    state = {name: check_array(state[name], f"trained parameter {name}", shape=value.shape)
-             for name, value in expected.items()}
-    check_reachable_by_training(state, expected, config)
-    initial.load_state_dict({name: torch.as_tensor(value) for name, value in state.items()})
+    max_updates = math.ceil(config["total_env_steps"] / config["batch_size"])  # each batch has >= batch_size steps
+    agent = train_and_load(submission, "hw2_policy_gradient.run.train", config, seeded_initial_agent(config),
+                           lambda name: (config["agent"]["learning_rate"], max_updates),
+                           "PGAgent.__init__ and the policies' constructors", budget_s=85)
     eval_seed = int(rng.integers(0, 100_000))
     torch.manual_seed(eval_seed)  # the evaluation samples actions
-    mean = evaluate(initial, seed=eval_seed).mean()
-    if mean < THRESHOLD:
-        credit.fraction = 0.5 if mean >= HALF_CREDIT else 0.0
-    assert mean >= THRESHOLD, (
-        f"after smoke training the mean return over {EVAL_EPISODES} CartPole episodes is {mean:.1f}; "
-        f"full credit needs {THRESHOLD:g} (half credit {HALF_CREDIT:g}); the reference reaches 95 to 500 "
-        "(median about 350), a random policy about 22")
+    mean = evaluate(agent, seed=eval_seed).mean()
+    pay_for_return(credit, mean, THRESHOLD, HALF_CREDIT,
+                   f"after smoke training the mean return over {EVAL_EPISODES} CartPole episodes is {mean:.1f}; "
+                   f"full credit needs {THRESHOLD:g} (half credit {HALF_CREDIT:g}); the reference reaches 95 to 500 "
+                   "(median about 350), a random policy about 22")
 
 
 def check_update_on_a_cartpole_batch(submission, rng, config):
@@ -83,13 +73,8 @@ def check_update_on_a_cartpole_batch(submission, rng, config):
               batch.truncated)
     student.update(*arrays)
     local.update(*arrays)
-    got = submission.get_state(student)
-    for name, value in local.state_dict().items():
-        if name not in got:
-            raise AssertionError(f"training points need a correct PGAgent.update: its state lacks {name}")
-        assert_close(check_array(got[name], f"parameter {name}", shape=tuple(value.shape)), value.detach().numpy(),
-                     f"training points need a correct PGAgent.update; after one update on a CartPole batch, "
-                     f"parameter {name}", rtol=1e-4, atol=1e-5)
+    check_same_parameters(submission.get_state(student), local, "PGAgent.update",
+                          "after one update on a CartPole batch", rtol=1e-4, atol=1e-5)
 
 
 def seeded_initial_agent(config) -> PGAgent:
@@ -101,31 +86,3 @@ def seeded_initial_agent(config) -> PGAgent:
         return make_agent(run_config, env)
     finally:
         env.close()
-
-
-def adam_max_travel(learning_rate: float, steps: int, betas=ADAM_BETAS) -> float:
-    """The furthest `steps` Adam steps can move one parameter, whatever the gradients.
-
-    At step t, |m_hat / sqrt(v_hat)| <= sqrt(sum_i a_i^2 / b_i) sqrt(1 - b2^t) / (1 - b1^t) by
-    Cauchy-Schwarz, with a_i = (1 - b1) b1^(t-i) and b_i = (1 - b2) b2^(t-i) the weights of gradient i
-    in m_t and v_t (1 at t = 1: Adam's first step is lr * sign(g)). The sum over t is the bound.
-    """
-    b1, b2 = betas
-    total = 0.0
-    for t in range(1, steps + 1):
-        weight = sum(((1 - b1) * b1 ** (t - i)) ** 2 / ((1 - b2) * b2 ** (t - i)) for i in range(1, t + 1))
-        total += math.sqrt(weight) * math.sqrt(1 - b2 ** t) / (1 - b1 ** t)
-    return learning_rate * total
-
-
-def check_reachable_by_training(state: dict, initial: dict, config) -> None:
-    """No parameter may have moved further from its seeded initial value than the run's Adam steps allow."""
-    max_updates = math.ceil(config["total_env_steps"] / config["batch_size"])  # each batch has >= batch_size steps
-    bound = adam_max_travel(config["agent"]["learning_rate"], max_updates) * 1.001 + 1e-6
-    for name, start in initial.items():
-        moved = float(np.max(np.abs(state[name].astype(np.float64) - start))) if start.size else 0.0
-        assert moved <= bound, (
-            f"the trained parameter {name} is {moved:.3g} away from its seeded initial value; {max_updates} Adam "
-            f"steps of learning rate {config['agent']['learning_rate']} move a parameter at most {bound:.3g}. "
-            "Only weights that training produced earn the training points (keep PGAgent.__init__ and the "
-            "policies' constructors as given, and change the weights only through the optimizer)")

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import argparse
 import copy
-import time
 
 import numpy as np
 import torch
+
+from grader.harness.smoke import measure_reference, play_episodes, seed_range
 
 # DQN on CartPole-v1: the handout's fitted-Q rounds (configs/dqn_cartpole.yaml) on a smaller network,
 # so that 30 000 env steps (14 500 gradient steps) take 20 to 26 s of CPU (measured at load 11 to 19).
@@ -130,33 +131,14 @@ def seeded_initial_sac(config: dict):
         env.close()
 
 
-def evaluate(env_id: str, act, episodes: int = EVAL_EPISODES, seed: int = EVAL_SEED) -> np.ndarray:
-    """Returns of `episodes` episodes of `act` (observations (1, obs_dim) -> actions (1, ...)) in fresh
-    environments seeded seed, seed + 1, ..."""
-    from common.envs import make_env
-
-    returns = np.zeros(episodes)
-    for i in range(episodes):
-        env = make_env(env_id, seed=seed + i)
-        obs, _ = env.reset(seed=seed + i)
-        done = False
-        while not done:
-            action = act(np.asarray(obs, dtype=np.float32)[None])[0]
-            obs, reward, terminated, truncated, _ = env.step(action)
-            returns[i] += reward
-            done = terminated or truncated
-        env.close()
-    return returns
-
-
 def evaluate_dqn(agent, episodes: int = EVAL_EPISODES, seed: int = EVAL_SEED) -> np.ndarray:
     """The greedy policy argmax_a Q(s, a) of the course's DQNAgent `agent` on CartPole-v1."""
-    return evaluate("CartPole-v1", lambda obs: agent.get_action(obs, deterministic=True), episodes, seed)
+    return play_episodes("CartPole-v1", lambda obs: agent.get_action(obs, deterministic=True), episodes, seed)
 
 
 def evaluate_sac(agent, episodes: int = EVAL_EPISODES, seed: int = EVAL_SEED) -> np.ndarray:
     """The deterministic policy tanh(mu(s)) (in the env's action box) of the course's SACAgent on InvertedPendulum-v5."""
-    return evaluate("InvertedPendulum-v5", lambda obs: agent.get_action(obs, deterministic=True), episodes, seed)
+    return play_episodes("InvertedPendulum-v5", lambda obs: agent.get_action(obs, deterministic=True), episodes, seed)
 
 
 def main() -> None:
@@ -165,7 +147,6 @@ def main() -> None:
     parser.add_argument("--seeds", default="0-9")
     parser.add_argument("--eval-seed", type=int, default=EVAL_SEED)
     args = parser.parse_args()
-    first, last = map(int, args.seeds.split("-"))
     if args.algorithm == "dqn":
         from hw3_qlearning_ac.dqn_training import train_dqn as train
 
@@ -174,20 +155,14 @@ def main() -> None:
         from hw3_qlearning_ac.sac_training import train_sac as train
 
         config, build, play = SAC_SMOKE_CONFIG, seeded_initial_sac, evaluate_sac
-    means, times = [], []
-    for seed in range(first, last + 1):
-        run_config = {**config, "seed": seed}
-        start = time.process_time()
-        trained = train(copy.deepcopy(run_config))
-        times.append(time.process_time() - start)
-        fresh = build(run_config)  # the harness's own network, loaded with the trained weights
+
+    def evaluate(seed: int, trained):
+        fresh = build({**config, "seed": seed})  # the harness's own network, loaded with the trained weights
         fresh.load_state_dict(trained.state_dict())
-        returns = play(fresh, seed=args.eval_seed + 1000 * seed)
-        means.append(returns.mean())
-        print(f"seed {seed}: mean return {means[-1]:.1f} (min {returns.min():.0f}), train CPU {times[-1]:.1f} s",
-              flush=True)
-    print(f"{args.algorithm}: mean return over seeds: {' '.join(f'{m:.1f}' for m in means)}; min {min(means):.1f} "
-          f"median {np.median(means):.1f} max {max(means):.1f}; train CPU s: max {max(times):.1f}")
+        return play(fresh, seed=args.eval_seed + 1000 * seed)
+
+    measure_reference(args.algorithm, seed_range(args.seeds),
+                      lambda seed: train(copy.deepcopy({**config, "seed": seed})), evaluate)
 
 
 if __name__ == "__main__":

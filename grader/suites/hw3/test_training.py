@@ -15,14 +15,14 @@ dqn.py / sac.py, and points are paid only for weights the student's learning pro
 The training and evaluation seeds are drawn from `rng`, new every grading run.
 """
 import copy
-import math
 
 import numpy as np
 import torch
 
 from common.envs import make_env, make_vector_env
 from common.rollouts import concatenate, random_policy, sample_trajectories
-from grader.harness.api import assert_close, check_array, points, time_limit
+from grader.harness.api import points, time_limit
+from grader.harness.smoke import check_same_parameters, pay_for_return, train_and_load
 from hw3_qlearning_ac.dqn import DQNAgent
 from hw3_qlearning_ac.sac import SACAgent
 from smoke_config import (DQN_SMOKE_CONFIG, EVAL_EPISODES, SAC_SMOKE_CONFIG, dqn_num_updates, evaluate_dqn,
@@ -41,7 +41,6 @@ from smoke_config import (DQN_SMOKE_CONFIG, EVAL_EPISODES, SAC_SMOKE_CONFIG, dqn
 # seed and its half credit above what no learning plays.
 DQN_THRESHOLD, DQN_HALF_CREDIT = 50.0, 25.0
 SAC_THRESHOLD, SAC_HALF_CREDIT = 40.0, 30.0
-ADAM_BETAS = (0.9, 0.999)   # torch's defaults, which the course's agents use
 FORGIVEN_FRACTION = 0.005   # entries of a tensor that float rounding may move through Adam's per-entry scaling
 
 
@@ -53,9 +52,10 @@ def test_dqn_cartpole_smoke_training_reaches_threshold(submission, rng, credit):
     check_dqn_updates_on_cartpole_batches(submission, rng, config)
     learning_rate, updates = config["agent"]["learning_rate"], dqn_num_updates(config)
     agent = train_and_load(submission, "hw3_qlearning_ac.dqn_training.train_dqn", config, seeded_initial_dqn(config),
-                           lambda name: (learning_rate, updates), "DQNAgent.__init__ and q_networks.make_q_network")
+                           lambda name: (learning_rate, updates), "DQNAgent.__init__ and q_networks.make_q_network",
+                           budget_s=140)
     mean = evaluate_dqn(agent, seed=int(rng.integers(0, 100_000))).mean()
-    pay(credit, mean, DQN_THRESHOLD, DQN_HALF_CREDIT,
+    pay_for_return(credit, mean, DQN_THRESHOLD, DQN_HALF_CREDIT,
         f"after smoke training the mean return of the greedy policy over {EVAL_EPISODES} CartPole episodes is "
         f"{mean:.1f}; full credit needs {DQN_THRESHOLD:g} (half credit {DQN_HALF_CREDIT:g}); the reference reaches "
         "82 to 376 (median 128), a network that never learned about 10")
@@ -79,34 +79,12 @@ def test_sac_inverted_pendulum_smoke_training_reaches_threshold(submission, rng,
         return 0.0, 0  # action_scale, action_bias: fixed by the env's action box
 
     agent = train_and_load(submission, "hw3_qlearning_ac.sac_training.train_sac", config, seeded_initial_sac(config),
-                           adam_steps, "SACAgent.__init__ and the networks in sac_networks.py")
+                           adam_steps, "SACAgent.__init__ and the networks in sac_networks.py", budget_s=140)
     mean = evaluate_sac(agent, seed=int(rng.integers(0, 100_000))).mean()
-    pay(credit, mean, SAC_THRESHOLD, SAC_HALF_CREDIT,
+    pay_for_return(credit, mean, SAC_THRESHOLD, SAC_HALF_CREDIT,
         f"after smoke training the mean return of tanh(mu(s)) over {EVAL_EPISODES} InvertedPendulum episodes is "
         f"{mean:.1f}; full credit needs {SAC_THRESHOLD:g} (half credit {SAC_HALF_CREDIT:g}); the reference reaches "
         "65 to 120 (median 75), an actor that never learned 5 to 18 (always pushing 0: about 24)")
-
-
-def train_and_load(submission, train: str, config: dict, initial: torch.nn.Module, adam_steps, keep: str):
-    """Train in the sandbox, bound how far the weights moved from `initial` (the seeded initial agent), and
-    return `initial` holding the trained weights. adam_steps: name -> (learning rate, Adam steps) of a tensor."""
-    trained = submission.train(train, config, budget_s=140)
-    state = submission.get_state(trained)
-    expected = initial.state_dict()
-    assert isinstance(state, dict) and set(expected) <= set(state), (
-        f"the trained agent's parameters do not fit the course's networks (keep {keep} as given)")
-    state = {name: check_array(state[name], f"trained parameter {name}", shape=tuple(value.shape))
-             for name, value in expected.items()}
-    for name, start in expected.items():
-        check_reachable_by_training(name, state[name], start.detach().numpy(), *adam_steps(name))
-    initial.load_state_dict({name: torch.as_tensor(value) for name, value in state.items()})
-    return initial
-
-
-def pay(credit, mean: float, threshold: float, half_credit: float, message: str) -> None:
-    if mean < threshold:
-        credit.fraction = 0.5 if mean >= half_credit else 0.0
-    assert mean >= threshold, message
 
 
 # ---------------------------------------------------------------------------------------------
@@ -131,20 +109,6 @@ def minibatch(transitions, rng, batch_size: int) -> dict:
             for name in ("observations", "actions", "rewards", "next_observations", "terminated", "truncated")}
 
 
-def check_parameters(got: dict, local: torch.nn.Module, what: str) -> None:
-    """The student's parameters after the updates against the reference's; a few entries that float rounding
-    moved through Adam's per-entry scaling (a gradient near 0 can flip Adam's first step) are forgiven."""
-    for name, value in local.state_dict().items():
-        if name not in got:
-            raise AssertionError(f"training points need a correct {what}: the agent's state lacks {name}")
-        expected = value.detach().numpy()
-        actual = check_array(got[name], f"parameter {name}", shape=tuple(expected.shape))
-        mismatched = int((~np.isclose(actual, expected, rtol=1e-3, atol=1e-5)).sum())
-        if mismatched > int(FORGIVEN_FRACTION * expected.size):
-            assert_close(actual, expected, f"training points need a correct {what}; after two updates on "
-                         f"real replay batches, parameter {name}", rtol=1e-3, atol=1e-5)
-
-
 def check_dqn_updates_on_cartpole_batches(submission, rng, config) -> None:
     """Training points need the reference's DQNAgent.update: two in a row at the smoke settings."""
     settings = config["agent"]
@@ -157,7 +121,9 @@ def check_dqn_updates_on_cartpole_batches(submission, rng, config) -> None:
         batch = minibatch(transitions, rng, settings["batch_size"])
         student.update(submission.new("common.rollouts.Transitions", **batch))
         local.update(type(transitions)(**batch))
-    check_parameters(submission.get_state(student), local, "DQNAgent.update")
+    check_same_parameters(submission.get_state(student), local, "DQNAgent.update",
+                          "after two updates on real replay batches", rtol=1e-3, atol=1e-5,
+                          forgiven_fraction=FORGIVEN_FRACTION)
 
 
 def check_sac_updates_on_pendulum_batches(submission, rng, config) -> None:
@@ -180,37 +146,6 @@ def check_sac_updates_on_pendulum_batches(submission, rng, config) -> None:
         student.update(*arrays)
         torch.manual_seed(noise_seed)
         local.update(*arrays)
-    check_parameters(submission.get_state(student), local, "SACAgent.update")
-
-
-# ---------------------------------------------------------------------------------------------
-# 2-3. the trained weights, and how far training can have moved them
-# ---------------------------------------------------------------------------------------------
-
-
-def adam_max_travel(learning_rate: float, steps: int, betas=ADAM_BETAS) -> float:
-    """The furthest `steps` Adam steps can move one parameter, whatever the gradients.
-
-    At step t, |m_hat / sqrt(v_hat)| <= sqrt(sum_i a_i^2 / b_i) sqrt(1 - b2^t) / (1 - b1^t) by
-    Cauchy-Schwarz, with a_i = (1 - b1) b1^(t-i) and b_i = (1 - b2) b2^(t-i) the weights of gradient i
-    in m_t and v_t. The sum over t is the bound (the inner sum is a geometric series).
-    """
-    b1, b2 = betas
-    ratio = b1 ** 2 / b2
-    total = 0.0
-    for t in range(1, steps + 1):
-        weight = (1 - b1) ** 2 / (1 - b2) * (1 - ratio ** t) / (1 - ratio)
-        total += math.sqrt(weight) * math.sqrt(1 - b2 ** t) / (1 - b1 ** t)
-    return learning_rate * total
-
-
-def check_reachable_by_training(name: str, trained: np.ndarray, start: np.ndarray, learning_rate: float,
-                                steps: int) -> None:
-    """The parameter may not have moved further from its seeded initial value than `steps` Adam steps allow."""
-    bound = adam_max_travel(learning_rate, steps) * 1.001 + 1e-6
-    moved = float(np.max(np.abs(trained.astype(np.float64) - start))) if start.size else 0.0
-    assert moved <= bound, (
-        f"the trained parameter {name} is {moved:.3g} away from its seeded initial value; {steps} Adam steps "
-        f"of learning rate {learning_rate:g} move it at most {bound:.3g}. Only weights that training produced "
-        "earn the training points (keep the agent's __init__ as given, and change the weights only through "
-        "its optimizers)")
+    check_same_parameters(submission.get_state(student), local, "SACAgent.update",
+                          "after two updates on real replay batches", rtol=1e-3, atol=1e-5,
+                          forgiven_fraction=FORGIVEN_FRACTION)

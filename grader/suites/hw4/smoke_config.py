@@ -13,10 +13,11 @@ whole measured spread (test_training.py records it).
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 import torch
+
+from grader.harness.smoke import measure_reference, play_episodes, seed_range
 
 SMOKE_CONFIG = {
     "exp_name": "smoke",
@@ -45,25 +46,17 @@ def harness_model(state: dict):
 
 
 def evaluate(model, episodes: int = EVAL_EPISODES, seed: int = EVAL_SEED) -> np.ndarray:
-    """Returns of `episodes` obstacles episodes, MPC with the reference planner on `model`."""
-    from common.envs import make_env
+    """Returns of `episodes` obstacles episodes, MPC with the reference planner on `model` (seeded per episode)."""
     from hw4_model_based.envs import OBSTACLES_ID
     from hw4_model_based.planning import MPCAgent, PlannerConfig
     from hw4_model_based.rewards import planning_task
 
-    returns = np.zeros(episodes)
-    for i in range(episodes):
-        env = make_env(OBSTACLES_ID, seed=seed + i)
+    def mpc(env, episode_seed: int):
         agent = MPCAgent(model, planning_task(OBSTACLES_ID), env.action_space.low, env.action_space.high,
-                         PlannerConfig(**SMOKE_CONFIG["planner"]), seed=seed + i)
-        obs, _ = env.reset(seed=seed + i)
-        done = False
-        while not done:
-            obs, reward, terminated, truncated, _ = env.step(agent.get_action(np.asarray(obs, np.float32)))
-            returns[i] += reward
-            done = terminated or truncated
-        env.close()
-    return returns
+                         PlannerConfig(**SMOKE_CONFIG["planner"]), seed=episode_seed)
+        return lambda observations: agent.get_action(observations[0])[None]
+
+    return play_episodes(OBSTACLES_ID, mpc, episodes, seed, per_episode=True)
 
 
 def main() -> None:
@@ -71,17 +64,13 @@ def main() -> None:
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", default="0-9")
-    first, last = map(int, parser.parse_args().seeds.split("-"))
-    means, times = [], []
-    for seed in range(first, last + 1):
-        start = time.process_time()
-        agent = train({**SMOKE_CONFIG, "seed": seed})
-        times.append(time.process_time() - start)
+
+    def evaluate_trained(seed: int, agent) -> np.ndarray:
         state = {name: value.numpy() for name, value in agent.state_dict().items()}
-        means.append(evaluate(harness_model(state), seed=EVAL_SEED + 100 * seed).mean())
-        print(f"seed {seed}: mean return {means[-1]:.1f}, train CPU {times[-1]:.1f} s", flush=True)
-    print(f"mean return over seeds: min {min(means):.1f} median {np.median(means):.1f} max {max(means):.1f}; "
-          f"train CPU s: max {max(times):.1f}")
+        return evaluate(harness_model(state), seed=EVAL_SEED + 100 * seed)
+
+    measure_reference("hw4 obstacles", seed_range(parser.parse_args().seeds),
+                      lambda seed: train({**SMOKE_CONFIG, "seed": seed}), evaluate_trained)
 
 
 if __name__ == "__main__":
