@@ -13,7 +13,12 @@ and printed as holds / FAILS. The figures of section 11 are redrawn into hw1_imi
 Part 3 (expressive policies, section 5.4): each of the three configs (Gaussian, mixture, flow) on
 `--expressive-seeds` (default 0 1 2; about 3 minutes of CPU in all), a second table with the
 success rate per seed, its mean, the target and the CPU per run; `--no-expressive` skips it.
-(Parts 1-2, behavior cloning and DAgger, will add their rows.)
+Parts 1-2 (behavior cloning and DAgger, sections 3.4 and 4.3): bc_<env> and dagger_<env> on
+`--imitation-seeds` (default 0 1 2) for each task with a shipped expert (`--imitation-envs`; a task
+without one is listed as missing), a third table with the final eval return (mean +- std over seeds),
+its fraction of the expert's (the demonstrations' mean return), the wall minutes per run and the
+command; DAgger's curves with the expert and BC lines go to figures/dagger_<env>.png. About 0.5 (BC)
+and 1.5 (DAgger) CPU minutes per run on HalfCheetah. `--no-imitation` skips it.
 """
 from __future__ import annotations
 
@@ -25,6 +30,9 @@ import numpy as np
 
 from common.config import load_config
 from common.plotting import plot_runs
+from hw1_imitation.experts import ENVS, expert_paths
+from hw1_imitation.imitation_training import ImitationConfig
+from hw1_imitation.run import run as run_imitation
 from hw1_imitation.run_expressive import ExpressiveConfig
 from hw1_imitation.run_expressive import run as run_expressive
 from hw1_imitation.run_tabular import TabularConfig, run
@@ -74,6 +82,55 @@ def expressive_targets(seeds: list[int], out: Path, figures: Path | None) -> lis
         print("| " + " | ".join(str(cell) for cell in row) + " |")
     return checks
 
+IMITATION_SEEDS = (0, 1, 2)
+CONFIG_NAMES = {"HalfCheetah-v5": "halfcheetah", "Hopper-v5": "hopper", "Walker2d-v5": "walker2d", "Ant-v5": "ant"}
+BC_SPLIT, DAGGER_TARGET = 0.3, 0.9   # sections 3.4 and 4.3: fractions of the expert's return
+
+
+def imitation_targets(envs: list[str], seeds: list[int], out: Path, figures: Path | None) -> list[tuple[str, bool]]:
+    """Sections 3.4 and 4.3: BC and DAgger on each env with an expert; prints the table, returns the checks."""
+    from hw1_imitation.imitation_plots import plot_dagger
+
+    rows, fractions = [], {"bc": {}, "dagger": {}}
+    for env_id in envs:
+        name = CONFIG_NAMES[env_id]
+        if not expert_paths(env_id)["data"].exists():
+            rows.append((f"bc / dagger {env_id}", 0, "no shipped expert yet", "-", "-", "-", "-", "-"))
+            continue
+        for algorithm in ("bc", "dagger"):
+            returns, walls = [], []
+            for seed in seeds:
+                config = load_config(ImitationConfig, CONFIG_DIR / f"{algorithm}_{name}.yaml",
+                                     [f"seed={seed}", f"log_root={out}", "progress_bar=false"])
+                start = time.perf_counter()
+                summary = run_imitation(config)
+                walls.append((time.perf_counter() - start) / 60)
+                returns.append(summary["eval_return"])
+                expert = summary["expert_return"]
+            fraction = float(np.mean(returns)) / expert
+            fractions[algorithm][env_id] = fraction
+            target = (f"BC >= {BC_SPLIT:.0%} on one task, < {BC_SPLIT:.0%} on another" if algorithm == "bc"
+                      else f">= {DAGGER_TARGET:.0%} of the expert on two tasks")
+            rows.append((f"{algorithm} {env_id}", len(seeds), f"{np.mean(returns):.0f} ± {np.std(returns):.0f}",
+                         ", ".join(f"{r:.0f}" for r in returns), f"{fraction:.0%} of {expert:.0f}", target,
+                         f"{np.mean(walls):.1f}",
+                         f"python -m hw1_imitation.run --config hw1_imitation/configs/{algorithm}_{name}.yaml --set seed=S"))
+        if figures is not None:
+            plot_dagger([out / "hw1"], figures / f"dagger_{name}.png", title=f"DAgger on {env_id}", env_id=env_id)
+    print("\n| experiment | seeds | final eval return | per seed | of the expert | target | wall min per run | command (S = seed) |")
+    print("|---|---|---|---|---|---|---|---|")
+    for row in rows:
+        print("| " + " | ".join(str(cell) for cell in row) + " |")
+    bc = fractions["bc"].values()
+    return [
+        (f"target bc: >= {BC_SPLIT:.0%} of the expert on one task and < {BC_SPLIT:.0%} on another "
+         f"({len(fractions['bc'])} of {len(envs)} tasks measured)",
+         any(f >= BC_SPLIT for f in bc) and any(f < BC_SPLIT for f in bc)),
+        (f"target dagger: >= {DAGGER_TARGET:.0%} of the expert on at least two tasks "
+         f"({len(fractions['dagger'])} of {len(envs)} tasks measured)",
+         sum(f >= DAGGER_TARGET for f in fractions["dagger"].values()) >= 2),
+    ]
+
 
 def mean_std(values: list[float]) -> str:
     return f"{np.mean(values):.4f} ± {np.std(values):.4f}"
@@ -86,8 +143,18 @@ def main(argv=None) -> int:
     parser.add_argument("--figures", default=str(FIGURE_DIR), help="where the figures go (default: the handout's)")
     parser.add_argument("--expressive-seeds", type=int, nargs="+", default=list(EXPRESSIVE_SEEDS))
     parser.add_argument("--no-expressive", action="store_true", help="skip part 3 (a few minutes)")
+    parser.add_argument("--imitation-seeds", type=int, nargs="+", default=list(IMITATION_SEEDS))
+    parser.add_argument("--imitation-envs", nargs="+", default=list(ENVS), choices=ENVS)
+    parser.add_argument("--no-imitation", action="store_true", help="skip parts 1-2 (about 6 CPU minutes per task)")
+    parser.add_argument("--only-imitation", action="store_true", help="run parts 1-2 only")
     args = parser.parse_args(argv)
     out, figures = Path(args.out), Path(args.figures)
+    if args.only_imitation:
+        checks = imitation_targets(args.imitation_envs, args.imitation_seeds, out, figures)
+        print()
+        for text, holds in checks:
+            print(f"- {text}: {'holds' if holds else 'FAILS'}")
+        return 0 if all(holds for _, holds in checks) else 1
     rows, results, run_dirs = [], {}, {}
     for name in IRL_CONFIGS:
         outcomes = [run_config(name, seed, out, figures if seed == args.seeds[0] else None) for seed in args.seeds]
@@ -131,6 +198,8 @@ def main(argv=None) -> int:
     ]
     if not args.no_expressive:
         checks += expressive_targets(args.expressive_seeds, out, figures)
+    if not args.no_imitation:
+        checks += imitation_targets(args.imitation_envs, args.imitation_seeds, out, figures)
     print()
     for text, holds in checks:
         print(f"- {text}: {'holds' if holds else 'FAILS'}")

@@ -29,7 +29,7 @@ def relabel_with_expert(trajectories: Sequence[Trajectory], expert) -> Dataset:
         order (N = sum_k T_k), actions (N, act_dim) = the expert's actions at those observations.
     """
     # BEGIN SOLUTION (README 4.1)
-    observations = np.concatenate([t.observations for t in trajectories])
+    observations = np.concatenate([trajectory.observations for trajectory in trajectories])
     return Dataset(observations, expert.act(observations))
     # END SOLUTION
 

@@ -1,12 +1,12 @@
 # Source of notebook.ipynb: edit this file, then run `python -m grader.notebooks hw1`.
 # (TA header: the lines above the first cell reach neither notebook nor student edition.)
-# So far part 3 and the tabular parts (README sections 5-8); parts 1-2 will add their cells.
 
 # %% [markdown]
 # # Homework 1: imitation learning
 # This notebook drives the homework from Colab or Jupyter: it installs the course, runs the public
-# tests, then the experiments of part 3 (expressive policies) and parts 4-6 (control as inference,
-# MaxEnt inverse RL, the optimism problem) and shows their figures. Implement the TODOs in `hw1_imitation/*.py` first
+# tests, then the experiments of parts 1-2 (behavior cloning and DAgger on HalfCheetah), part 3
+# (expressive policies) and parts 4-6 (control as inference, MaxEnt inverse RL, the optimism
+# problem) and shows their figures. Implement the TODOs in `hw1_imitation/*.py` first
 # (see the README); the code you write lives in those files, not in this notebook.
 
 # %% Setup
@@ -27,6 +27,22 @@ except ImportError:  # a fresh Colab machine: install the course first
 
 # %% Public tests
 _ = subprocess.run([sys.executable, "-m", "pytest", "-q", "hw1_imitation/tests"])
+
+# %% [markdown]
+# ## Behavior cloning and DAgger on HalfCheetah (README 3.4, 4.3)
+# Behavior cloning from 2 expert demonstrations (about half a minute of CPU), then DAgger's 10
+# iterations (about 2 minutes), drawn with the expert and BC as horizontal lines. For the other
+# tasks use `configs/bc_<task>.yaml` and `configs/dagger_<task>.yaml`.
+
+# %% Behavior cloning and DAgger
+for algorithm in ("bc", "dagger"):
+    _ = subprocess.run([sys.executable, "-m", "hw1_imitation.run",
+                        "--config", f"hw1_imitation/configs/{algorithm}_halfcheetah.yaml",
+                        "--set", "log_root=runs/notebook", "progress_bar=false"], check=True)
+_ = subprocess.run([sys.executable, "-m", "hw1_imitation.imitation_plots", "runs/notebook/hw1",
+                    "--env", "HalfCheetah-v5", "--out", "runs/notebook/figures/dagger_halfcheetah.png"], check=True)
+from IPython.display import Image, display
+display(Image("runs/notebook/figures/dagger_halfcheetah.png"))
 
 # %% [markdown]
 # ## Expressive policies on the two-ways task (README 5.4)

@@ -20,23 +20,31 @@ from common.logger import Logger, save_checkpoint
 from hw1_imitation.imitation_training import ImitationConfig, train_imitation
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    config = parse_config(ImitationConfig, argv, description=__doc__.splitlines()[0])
+def run(config: ImitationConfig) -> dict:
+    """Train `config` in a new run directory; returns its summary (final eval return, the expert's, run_dir)."""
     with Logger("hw1", config.exp_name, config.env_id, config.seed, config, root=config.log_root) as logger:
         policy = train_imitation(config, logger)
         save_checkpoint(logger, "agent", policy.state_dict())
     with logger.metrics_path.open() as f:
-        rows = list(csv.DictReader(f))
-    last, expert = rows[-1], float(rows[-1]["expert_return"])
-    print(f"{config.algorithm} {config.env_id}: eval return {float(last['eval_return']):.1f} "
-          f"+- {float(last['eval_return_std']):.1f} over {config.eval_episodes} episodes "
-          f"({float(last['eval_return']) / expert:.0%} of the expert's {expert:.0f}) after iteration {last['iteration']}")
-    print(f"metrics: {logger.metrics_path}")
+        last = list(csv.DictReader(f))[-1]
+    return {"eval_return": float(last["eval_return"]), "eval_return_std": float(last["eval_return_std"]),
+            "expert_return": float(last["expert_return"]), "iteration": int(last["iteration"]),
+            "dataset_size": int(last["dataset_size"]), "run_dir": logger.run_dir}
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    config = parse_config(ImitationConfig, argv, description=__doc__.splitlines()[0])
+    summary = run(config)
+    run_dir, expert = summary["run_dir"], summary["expert_return"]
+    print(f"{config.algorithm} {config.env_id}: eval return {summary['eval_return']:.1f} "
+          f"+- {summary['eval_return_std']:.1f} over {config.eval_episodes} episodes "
+          f"({summary['eval_return'] / expert:.0%} of the expert's {expert:.0f}) after iteration {summary['iteration']}")
+    print(f"metrics: {run_dir / 'metrics.csv'}")
     if config.algorithm == "dagger":
         from hw1_imitation.imitation_plots import plot_dagger  # matplotlib only once the numbers exist
 
-        print(f"plot:    {plot_dagger([logger.run_dir], logger.run_dir / 'eval_return.png', title=config.exp_name)}")
-    print(f"policy:  {logger.run_dir / 'checkpoints' / 'agent.pt'}")
+        print(f"plot:    {plot_dagger([run_dir], run_dir / 'eval_return.png', title=config.exp_name)}")
+    print(f"policy:  {run_dir / 'checkpoints' / 'agent.pt'}")
 
 
 if __name__ == "__main__":

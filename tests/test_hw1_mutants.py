@@ -25,6 +25,9 @@ ISSUE_BUGS = {
     "bc_loss_on_sampled_actions", "gaussian_evaluation_samples_instead_of_the_mean", "mixture_without_the_weights",
     "mixture_without_logsumexp", "flow_target_velocity_wrong_sign", "flow_interpolation_time_reversed",
     "euler_integrates_tau_from_one_down",
+    # behavior cloning and DAgger on MuJoCo (README 3-4)
+    "mujoco_bc_loss_on_sampled_actions", "dagger_relabels_with_the_learner_actions", "dagger_replaces_the_dataset",
+    "mujoco_evaluation_samples_instead_of_the_mean",
 }
 
 

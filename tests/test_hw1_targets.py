@@ -3,7 +3,7 @@ from benchmarks import hw1_targets
 
 
 def test_benchmark_prints_the_table_and_every_check_holds(tmp_path, capsys):
-    status = hw1_targets.main(["--seeds", "0", "1", "--no-expressive", "--out", str(tmp_path / "runs"), "--figures", str(tmp_path / "figures")])
+    status = hw1_targets.main(["--seeds", "0", "1", "--no-expressive", "--no-imitation", "--out", str(tmp_path / "runs"), "--figures", str(tmp_path / "figures")])
     printed = capsys.readouterr().out
     assert "| maxent_irl | 2 |" in printed and "| lottery | 1 |" in printed
     assert "FAILS" not in printed and status == 0

@@ -21,7 +21,10 @@ from grader.mutants import HomeworkMutants, Mutant
 
 TABULAR = ("test_soft_value_iteration.py", "test_forward_messages.py", "test_maxent_irl.py", "test_optimism.py")
 FILE_SUITES = {"soft_value_iteration.py": TABULAR, "forward_messages.py": TABULAR, "maxent_irl.py": TABULAR,
-               "expressive_policies.py": ("test_expressive_policies.py",)}
+               "expressive_policies.py": ("test_expressive_policies.py",),
+               "behavior_cloning.py": ("test_behavior_cloning.py", "test_training.py"),
+               "dagger.py": ("test_behavior_cloning.py",)}
+BC_UNITS = ("test_behavior_cloning.py",)
 SVI, FORWARD, IRL, OPTIMISM = ((name,) for name in TABULAR)
 
 SOFT_MAX = """    largest = q_values.max(axis=-1, keepdims=True)
@@ -138,6 +141,73 @@ EXPRESSIVE_MUTANTS = (
            appended=(("expressive_policies.py", "STUB_EXPRESSIVE"),)),
 )
 
+# ---- parts 1-2, behavior_cloning.py and dagger.py (README 3-4) ----
+MUJOCO_BC_LOSS = "    return -policy.distribution(observations).log_prob(actions).sum(dim=-1).mean()\n"
+MUJOCO_ACT = "        return to_numpy(self(to_torch(observations)))\n        # END SOLUTION\n"
+TRAIN_STEP = "        loss = bc_loss(policy, observations[index], actions[index])\n"
+RELABEL = "    return Dataset(observations, expert.act(observations))\n"
+AGGREGATE = """    return Dataset(np.concatenate([dataset.observations, new_data.observations]),
+                   np.concatenate([dataset.actions, new_data.actions]))
+"""
+MUJOCO_LOSS_TESTS = ("test_mujoco_bc_loss_matches_reference", "test_mujoco_bc_loss_gradient_step_matches_reference",
+                     "test_train_bc_with_sgd_matches_reference", "test_train_bc_with_adam_twice_in_a_row_matches_reference")
+RELABEL_TESTS = ("test_relabel_with_expert_matches_reference", "test_relabel_with_expert_on_many_short_episodes")
+AGGREGATE_TESTS = ("test_aggregate_matches_reference", "test_aggregate_three_iterations_keeps_every_pair")
+SMOKE = ("test_bc_halfcheetah_smoke_training_reaches_threshold",)
+
+IMITATION_MUTANTS = (
+    # ---- the bugs named by the issue (11) ----
+    Mutant("mujoco_bc_loss_on_sampled_actions", "behavior_cloning.py",
+           ((MUJOCO_BC_LOSS, "    sampled = policy.distribution(observations).rsample()\n"
+                             "    return ((sampled - actions) ** 2).sum(dim=-1).mean()\n"),), MUJOCO_LOSS_TESTS + SMOKE),
+    Mutant("dagger_relabels_with_the_learner_actions", "dagger.py",
+           ((RELABEL, "    return Dataset(observations, np.concatenate([t.actions for t in trajectories]))\n"),),
+           RELABEL_TESTS),
+    Mutant("dagger_replaces_the_dataset", "dagger.py", ((AGGREGATE, "    return new_data\n"),), AGGREGATE_TESTS),
+    Mutant("mujoco_evaluation_samples_instead_of_the_mean", "behavior_cloning.py",
+           ((MUJOCO_ACT, "        return to_numpy(self.distribution(to_torch(observations)).sample())\n"
+                         "        # END SOLUTION\n"),),
+           ("test_mujoco_policy_acts_with_its_mean", "test_mujoco_policy_act_uses_the_observation_normalization"),
+           suite_files=BC_UNITS),
+    # ---- more classic bugs ----
+    Mutant("mujoco_bc_loss_averaged_over_action_dimensions", "behavior_cloning.py",
+           ((MUJOCO_BC_LOSS, MUJOCO_BC_LOSS.replace(".sum(dim=-1).mean()", ".mean()")),), MUJOCO_LOSS_TESTS + SMOKE),
+    Mutant("mujoco_act_skips_the_normalization", "behavior_cloning.py",
+           ((MUJOCO_ACT, "        return to_numpy(self.mean_net(to_torch(observations)))\n        # END SOLUTION\n"),),
+           ("test_mujoco_policy_acts_with_its_mean", "test_mujoco_policy_act_uses_the_observation_normalization"),
+           suite_files=BC_UNITS),
+    Mutant("train_bc_without_zero_grad", "behavior_cloning.py",
+           (("        optimizer.zero_grad()\n        loss.backward()\n", "        loss.backward()\n"),),
+           ("test_train_bc_with_sgd_matches_reference", "test_train_bc_with_adam_twice_in_a_row_matches_reference") + SMOKE),
+    Mutant("train_bc_on_the_whole_dataset", "behavior_cloning.py",
+           ((TRAIN_STEP, "        loss = bc_loss(policy, observations, actions)\n"),),
+           ("test_train_bc_with_sgd_matches_reference", "test_train_bc_with_adam_twice_in_a_row_matches_reference") + SMOKE),
+    Mutant("aggregate_puts_the_new_pairs_first", "dagger.py",
+           ((AGGREGATE, """    return Dataset(np.concatenate([new_data.observations, dataset.observations]),
+                   np.concatenate([new_data.actions, dataset.actions]))
+"""),), AGGREGATE_TESTS),
+    # ---- other correct readings of the handout: full marks ----
+    Mutant("mujoco_bc_loss_written_out", "behavior_cloning.py",
+           ((MUJOCO_BC_LOSS, "    means, log_stds = policy(observations), policy.log_std\n"
+                             "    log_probs = -0.5 * ((actions - means) / log_stds.exp()) ** 2 - log_stds - 0.5 * math.log(2 * math.pi)\n"
+                             "    return -log_probs.sum(dim=1).sum() / len(actions)\n"),
+            ("from collections.abc import Sequence\n", "import math\nfrom collections.abc import Sequence\n"),
+            (MUJOCO_ACT, "        return self.distribution(torch.as_tensor(observations, dtype=torch.float32)).mean.numpy()\n"
+                         "        # END SOLUTION\n")), kind="correct"),
+    Mutant("dagger_written_with_loops", "dagger.py",
+           (("    observations = np.concatenate([trajectory.observations for trajectory in trajectories])\n" + RELABEL,
+             "    observations, actions = [], []\n"
+             "    for trajectory in trajectories:\n"
+             "        observations.append(trajectory.observations)\n"
+             "        actions.append(expert.act(trajectory.observations))\n"
+             "    return Dataset(np.concatenate(observations), np.concatenate(actions))\n"),
+            (AGGREGATE, "    return Dataset(np.vstack((dataset.observations, new_data.observations)),\n"
+                        "                   np.vstack((dataset.actions, new_data.actions)))\n")), kind="correct"),
+    # ---- cheats ----
+    Mutant("imitation_zero_stubs", "behavior_cloning.py", (), ("*",), kind="cheat", starter=True,
+           appended=(("behavior_cloning.py", "STUB_BC"), ("dagger.py", "STUB_DAGGER"))),
+)
+
 MUTANTS = (
     # ---- the bugs named by the issue (11) ----
     Mutant("soft_vi_max_instead_of_logsumexp", "soft_value_iteration.py",
@@ -237,6 +307,7 @@ MUTANTS = (
              "    expected_counts = (visitation.sum(axis=0)[:, :, None] * features).sum(axis=(0, 1))\n")),
            kind="correct"),
     *EXPRESSIVE_MUTANTS,
+    *IMITATION_MUTANTS,
     # ---- cheats: points without the work ----
     Mutant("zero_stubs", "soft_value_iteration.py", (), ("*",), kind="cheat", starter=True,
            appended=(("soft_value_iteration.py", "STUB_SVI"), ("forward_messages.py", "STUB_FORWARD"),
@@ -299,6 +370,28 @@ def euler_sample(policy, observations, noise, num_steps):
 
 
 GaussianPolicy.act = lambda self, observations: np.zeros((len(observations), 2), np.float32)
+''',
+    "STUB_BC": '''
+
+def bc_loss(policy, observations, actions):
+    return (0 * policy(observations)).sum()
+
+
+def train_bc(policy, optimizer, dataset, num_steps, batch_size, rng):
+    return 0.0
+
+
+BCPolicy.act = lambda self, observations: np.zeros((len(observations), self.log_std.shape[0]), np.float32)
+''',
+    "STUB_DAGGER": '''
+
+def relabel_with_expert(trajectories, expert):
+    observations = np.concatenate([t.observations for t in trajectories])
+    return Dataset(observations, np.zeros((len(observations), expert.action_scale.shape[0]), np.float32))
+
+
+def aggregate(dataset, new_data):
+    return dataset
 ''',
     "STUB_IRL": '''
 
