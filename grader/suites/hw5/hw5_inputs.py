@@ -1,0 +1,105 @@
+"""Inputs shaped like homework 5's real runs, and the twin (reference, student) objects the tests compare.
+
+Mini-batches are drawn (with the test's `rng`) from the datasets the course ships: PointMass
+transitions as an exploration run stores them, observations in [0, 1]^2, rewards -1 (0 at the
+goal, which terminates), some episodes truncated by the time limit. Twins hold the same weights and
+fresh Adam optimizers, so an update can be compared number by number.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import torch
+
+from common.replay_buffer import ReplayBuffer
+from grader.harness.api import assert_close, check_array
+from hw5_exploration_offline.make_datasets import DEFAULT_OUT, dataset_name
+from hw5_exploration_offline.pointmass import MAZES
+
+OBS_DIM, NUM_ACTIONS = 2, 4
+TRANSITION_FIELDS = ("observations", "actions", "rewards", "next_observations", "terminated", "truncated")
+
+
+@lru_cache(maxsize=None)
+def shipped(maze: str, method: str) -> ReplayBuffer:
+    return ReplayBuffer.load(DEFAULT_OUT / dataset_name(maze, method, 10_000))
+
+
+def dataset_batch(rng: np.random.Generator, n: int, maze: str | None = None, method: str | None = None) -> dict:
+    """The fields of common.rollouts.Transitions for n transitions of a shipped dataset (a replay sample).
+
+    Drawn until the batch holds a goal transition (terminated) and a truncated one when the dataset has
+    them, so that every flag occurs."""
+    maze = maze or str(rng.choice(list(MAZES)))
+    method = method or str(rng.choice(["random", "rnd"]))
+    buffer = shipped(maze, method)
+    size = len(buffer)
+    special = [np.flatnonzero(flag[:size]) for flag in (buffer.terminated, buffer.truncated)]
+    rows = rng.integers(0, size, size=n)
+    for k, where in enumerate(w for w in special if len(w)):
+        rows[k] = rng.choice(where)
+    rng.shuffle(rows)
+    return {name: getattr(buffer, name)[rows].copy() for name in TRANSITION_FIELDS}
+
+
+def visited_states(rng: np.random.Generator, n: int) -> np.ndarray:
+    """(n, 2) float32 observations of a shipped dataset (states an exploration run visited)."""
+    return dataset_batch(rng, n)["next_observations"]
+
+
+def q_table(rng: np.random.Generator, n: int, scale: float | None = None) -> np.ndarray:
+    """(n, 4) float32 Q-values as a maze critic outputs them: rewards of -1 per step put a state's value
+    between about -100 and 0, spread over the actions (an offline critic overestimates some of them)."""
+    scale = float(rng.uniform(0.5, 10.0)) if scale is None else scale
+    state_values = rng.uniform(-100.0, 0.0, size=(n, 1))
+    return (state_values + rng.normal(0.0, scale, size=(n, NUM_ACTIONS))).astype(np.float32)
+
+
+def probabilities(rng: np.random.Generator, n: int) -> np.ndarray:
+    """(n, 4) float32 rows of pi(.|s) as a softmax actor gives them: positive, summing to 1, some peaked."""
+    logits = rng.normal(0.0, rng.uniform(0.3, 4.0), size=(n, NUM_ACTIONS))
+    probs = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return (probs / probs.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
+def remote_tensor(submission, array, requires_grad: bool = False):
+    """A torch tensor in the worker (what the student's functions take)."""
+    if requires_grad:
+        return submission.new("torch.tensor", array, requires_grad=True)
+    return submission.new("torch.as_tensor", array)
+
+
+def state_of(module) -> dict:
+    return {name: value.detach().numpy().copy() for name, value in module.state_dict().items()}
+
+
+def seeded(rng: np.random.Generator) -> None:
+    torch.manual_seed(int(rng.integers(1 << 30)))
+
+
+def student_parameters(submission, student, expected: dict, what: str) -> dict:
+    """The student's parameters named like `expected`'s keys, each checked against its shape."""
+    got = submission.get_state(student)
+    if not isinstance(got, dict):
+        raise AssertionError(f"{what}: state_dict() must return a dict of tensors")
+    missing = sorted(set(expected) - set(got))
+    assert not missing, f"{what}: state_dict() lacks {missing[:3]} (keep the networks as the course builds them)"
+    return {k: check_array(got[k], f"{what} parameter {k}", shape=v.shape) for k, v in expected.items()}
+
+
+FORGIVEN_FRACTION = 0.005  # of the entries of one tensor: Adam's per-entry scaling amplifies float rounding
+
+
+def assert_same_parameters(got: dict, expected: dict, what: str) -> None:
+    """Parameters equal up to float rounding. Adam divides each gradient entry by its own size, so an
+    entry whose gradient is near 0 moves by an amount that rounding alone can change (a correct loss
+    written another way adds in another order): a few such entries are forgiven."""
+    for name, value in expected.items():
+        mismatched = int((~np.isclose(got[name], value, rtol=1e-3, atol=1e-5)).sum())
+        if mismatched > int(FORGIVEN_FRACTION * value.size):
+            assert_close(got[name], value, f"{what}: parameter {name}", rtol=1e-3, atol=1e-5)
+
+
+def with_prefix(state: dict, prefix: str) -> dict:
+    return {k: v for k, v in state.items() if k.startswith(prefix)}

@@ -1,0 +1,84 @@
+"""Homework 5 through the real grader: the reference earns every point, the starter none, and a broken
+submission (a hang, a NaN) loses only the tests that need the broken code."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from grader.mutants import HomeworkMutants, Mutant
+from grader.starter import make_starter
+
+ROOT = Path(__file__).resolve().parents[1]
+MANIFEST = yaml.safe_load((ROOT / "hw5_exploration_offline" / "submission.yaml").read_text())
+SUITE = ROOT / "grader" / "suites" / "hw5"
+
+
+def copy_submission(out: Path, starter: bool = False) -> Path:
+    for name in MANIFEST["files"]:
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        text = (ROOT / name).read_text()
+        (out / name).write_text(make_starter(text, name, hw="hw5").text if starter else text)
+    return out
+
+
+def grade(tmp_path: Path, submission: Path | None) -> dict:
+    out = tmp_path / "results.json"
+    command = [sys.executable, "-m", "grader", "grade", "hw5", "--out", str(out)]
+    if submission is not None:
+        command += ["--submission", str(submission)]
+    subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900)
+    return json.loads(out.read_text())
+
+
+def grade_changed(mutant: Mutant) -> dict:
+    """Grade the reference with `mutant`'s change, on its suite files only (grader/mutants.py)."""
+    homework = HomeworkMutants("hw5", SUITE, {}, (mutant,))
+    return homework.run(mutant)[1]
+
+
+def by_name(results: dict) -> dict:
+    return {t["name"].split(":")[0]: t for t in results["tests"]}
+
+
+def test_the_reference_earns_every_point(tmp_path: Path):
+    results = grade(tmp_path, None)
+    short = [(t["name"], t["output"][:300]) for t in results["tests"] if t["score"] < t["max_score"]]
+    assert results["score"] == sum(MANIFEST["parts"].values()) and not short, short
+    assert "tests add up to" not in results["output"], results["output"]  # each part's points match the manifest
+    assert "reserved times add up to" not in results["output"], results["output"]  # the time reserves fit the budget
+
+
+def test_the_starter_earns_nothing_and_says_what_is_missing(tmp_path: Path):
+    results = grade(tmp_path, copy_submission(tmp_path / "starter", starter=True))
+    paid = [(t["name"], t["score"]) for t in results["tests"] if t["score"] > 0]
+    assert results["score"] == 0 and not paid, paid
+    assert all("not implemented yet" in t["output"] for t in results["tests"]), \
+        [(t["name"], t["output"][:200]) for t in results["tests"] if "not implemented yet" not in t["output"]]
+
+
+# A broken submission: each break must cost only the tests that run the broken code.
+BREAKS = Mutant(
+    "broken_submission", "rnd.py",
+    (("    errors = errors.detach()\n    return (errors - errors.mean())",
+      "    while True:\n        pass\n    return (errors - errors.mean())"),),  # a hang in normalize_bonus
+    suite_files=("test_rnd.py",))
+# the tests that may lose points, by what they run; every other test must earn full marks
+BROKEN_CODE = ("normalize_bonus", "agent_update")
+
+
+def test_a_broken_submission_loses_only_the_tests_of_the_broken_code():
+    results = grade_changed(BREAKS)
+    tests = by_name(results)
+    unfair = [(name, t["output"][:200]) for name, t in tests.items()
+              if t["score"] < t["max_score"] and not any(code in name for code in BROKEN_CODE)]
+    assert not unfair, unfair
+    assert "not run" not in json.dumps(results["tests"]), results["output"]
+    messages = {name: t["output"] for name, t in tests.items() if t["score"] == 0}
+    for test, says in (("test_normalize_bonus_matches_reference", "did not finish"),
+                       ("test_agent_update_gives_dqn_the_mixed_reward_of_the_next_state", "did not finish")):
+        assert test in messages and says in messages[test], (test, messages.get(test))
+    # the working code keeps its points: the prediction error and the predictor's update
+    for kept in ("test_prediction_error_matches_reference", "test_rnd_update_never_changes_the_target"):
+        assert tests[kept]["score"] == tests[kept]["max_score"], (kept, tests[kept]["output"])

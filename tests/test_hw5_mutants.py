@@ -1,0 +1,49 @@
+"""The hw5 hidden suite catches planted bugs, pays correct variants in full and pays cheats nothing.
+
+Each entry of grader/suites/hw5/mutants.py is the reference (or the starter) with one change planted,
+graded through the real harness on the suite files that can see it. CI grades each with a fixed seed
+(from its name), so a red run is reproducible and never a draw of luck; `python -m grader.suites.hw5.mutants`
+grades them on fresh inputs, which is how a suite's fragile inputs are found.
+
+CI budget: the default run grades the issue's bugs (ISSUE_BUGS), every correct variant and every
+cheat; the other bugs (classic mistakes beyond the issue's list) are marked slow:
+`pytest -m slow tests/test_hw5_mutants.py` grades them, and the mutants command grades all.
+"""
+
+import pytest
+
+from grader.suites.hw5 import mutants
+
+# the "hidden suite must catch" list of homework 5's issue (13)
+ISSUE_BUGS = {
+    # exploration (README 3.x)
+    "rnd_target_trained", "rnd_target_reinitialized_every_update", "bonus_not_normalized",
+}
+
+
+def graded_in_the_default_run(mutant) -> bool:
+    return mutant.name in ISSUE_BUGS or mutant.kind in ("correct", "cheat")
+
+
+@pytest.mark.parametrize("name", [
+    m.name if graded_in_the_default_run(m) else pytest.param(m.name, marks=pytest.mark.slow) for m in mutants.MUTANTS])
+def test_planted_change_is_graded_as_its_kind_requires(name, graded_mutants):
+    mutant = next(m for m in mutants.MUTANTS if m.name == name)
+    problem, results = graded_mutants[name]  # graded with seed crc32(name), see tests/conftest.py
+    summary = [(t["name"].split(":")[0], t["score"], t["max_score"]) for t in results["tests"]]
+    assert problem is None, f"{name} [{mutant.kind}]: {problem}\n{summary}\n{results['output'][-2000:]}"
+
+
+def test_every_class_of_the_issue_has_an_entry():
+    kinds = {m.name: m.kind for m in mutants.MUTANTS}
+    assert ISSUE_BUGS <= {name for name, kind in kinds.items() if kind == "bug"}, \
+        sorted(ISSUE_BUGS - {name for name, kind in kinds.items() if kind == "bug"})
+    assert any(kind == "correct" for kind in kinds.values()) and any(kind == "cheat" for kind in kinds.values())
+
+
+def test_the_suite_and_its_mutants_follow_the_rules():
+    """Every hidden test draws its inputs from rng (fixed inputs let a lookup table learned from one
+    submission's feedback score in the next) and compares against the reference's values, never a
+    literal; every mutant name is unique and every must_fail name a test its grading runs."""
+    problems = {rule: found for rule, found in mutants.HOMEWORK.hygiene_problems().items() if found}
+    assert not problems, problems
