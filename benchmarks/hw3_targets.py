@@ -14,7 +14,7 @@ second thread), logging under OUT/<config>/seed<S>/hw3/<run>/. Resumable at two 
   OUT/<config>/seed<S>/stitched/<run>/metrics.csv, and adds up their minutes.
 So killing the benchmark (or its runs) loses at most `checkpoint_every` env steps of each run.
 
---stop-at-target stops a run at its first evaluation that reaches the group's target (SIGINT;
+--stop-at-target stops a run at its first evaluation that reaches the group's target (SIGTERM;
 for time-to-target measurements when CPU is short). Such a run counts as done while the flag is
 given; the table marks it `stopped`, and its "final" return is that first evaluation, so its
 mean is not comparable with runs that went to the end. Without the flag it is resumed to the end.
@@ -37,7 +37,6 @@ import argparse
 import csv
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -289,7 +288,7 @@ def run_one(out: Path, config: str, seed: int, target: float | None, stop_at_tar
                     if now is not None and now["target_env_steps"] is not None:
                         reached_at = time.perf_counter()
                 elif time.perf_counter() - reached_at > 3 * POLL_S:  # the checkpoint written with that row is complete
-                    process.send_signal(signal.SIGINT)
+                    process.terminate()  # SIGTERM: a lane started in the background (`cmd &`) ignores SIGINT
                     stopped = True
         process.returncode = os.waitstatus_to_exitcode(status)
         (seed_dir / RUNNING_FILE).unlink(missing_ok=True)
