@@ -54,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     release.add_argument("out", help="output directory")
     release.add_argument("--hw", action="append", help="only these homeworks (repeatable); default: all")
     release.add_argument("--force", action="store_true", help="write into a non-empty directory")
+    release.add_argument("--solved", action="append", metavar="HW", help="ship this homework's reference "
+                         "solutions (solved edition, markers dropped) once it is past due, e.g. --solved hw3 "
+                         "for hw4, which imports hw3's SAC (repeatable)")
 
     check = sub.add_parser("check", help="prove the release is right: starter fails, reference passes, no leaks")
     check.add_argument("hw", nargs="*", help="homeworks to check; default: all that exist")

@@ -1,4 +1,4 @@
-"""`python -m grader release OUT [--hw HW ...] [--force]`: write the student edition.
+"""`python -m grader release OUT [--hw HW ...] [--solved HW ...] [--force]`: write the student edition.
 
 The student edition is the instructor tree with
 - every solution block and `# SOLUTION` line stubbed (grader/starter.py), prompt markers dropped;
@@ -13,6 +13,10 @@ The student edition is the instructor tree with
   own tests, benchmarks, CI, instructor-only tools and notes), and build litter (.git, __pycache__,
   runs/, virtual environments, build folders). With `--hw`, the other homework packages too, except
   those a released homework's manifest `uses` (hw4 imports hw3's SAC): they ship as their student edition.
+With `--solved HW` (repeatable; once HW is past due), HW's package ships as its solved edition instead:
+solution code kept, marker comments dropped (grader/starter.py `make_solved`), notebook regenerated
+from it; it ships even when `--hw` does not name it. So hw4's MBPO runs on hw3's reference SAC for a
+student who did not finish hw3 (docs/RELEASE.md, "Homeworks that build on earlier ones").
 Public tests (`<package>/tests/`), `submission.yaml` and the grader's CLI and harness stay, so a
 student can run `python -m grader grade hw2 --public`.
 
@@ -45,7 +49,7 @@ import yaml
 
 from grader.manifest import load_manifest
 from grader.notebooks import NOTEBOOK, NOTEBOOK_SOURCE, check_blocks_within_cells, notebook_text
-from grader.starter import MarkerError, Problem, has_markers, make_starter, parse_markers, strip_comments
+from grader.starter import MarkerError, Problem, has_markers, make_solved, make_starter, parse_markers, strip_comments
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RELEASE_CONFIG = "release.yaml"
@@ -81,6 +85,7 @@ class ReleaseReport:
     out: Path
     files: list[str] = field(default_factory=list)             # written, relative to OUT
     todos: dict[str, int] = field(default_factory=dict)        # homework id -> stubbed TODOs
+    solved: list[str] = field(default_factory=list)            # homework ids shipped as their solved edition
     notebooks: list[str] = field(default_factory=list)         # generated .ipynb files
     excluded: list[str] = field(default_factory=list)          # left out by release.yaml / --hw
 
@@ -199,23 +204,26 @@ def _used_packages(root: Path, packages: dict[str, str], homeworks: list[str] | 
     return used
 
 
-def plan_release(root: Path, homeworks: list[str] | None = None, skip: Path | None = None):
+def plan_release(root: Path, homeworks: list[str] | None = None, skip: Path | None = None,
+                 solved: list[str] | None = None):
     """Every file of the release as (relpath, text or None, source path); text None means copy bytes.
+    `solved`: homework ids whose package ships as its solved edition (see the module docstring).
 
     Raises MarkerError listing every marker problem of the whole tree."""
     packages = homework_packages(root)
-    if homeworks:
-        unknown = sorted(set(homeworks) - set(packages))
-        if unknown:
-            raise ReleaseError(f"unknown homework {', '.join(unknown)}: this tree has {', '.join(packages) or 'none'}")
+    solved = sorted({_homework_id(name, packages) for name in solved or ()})
+    unknown = sorted(set(homeworks or ()) - set(packages)) + [hw for hw in solved if hw not in packages]
+    if unknown:
+        raise ReleaseError(f"unknown homework {', '.join(unknown)}: this tree has {', '.join(packages) or 'none'}")
     patterns = load_exclusions(root)
     readme = load_config(root)["student_readme"]
     if readme is not None and not (root / readme).is_file():
         raise ReleaseError(f"{RELEASE_CONFIG}: student_readme {readme} does not exist")
     left_out = {pkg for hw, pkg in packages.items() if homeworks and hw not in homeworks}
     left_out -= _used_packages(root, packages, homeworks)  # hw4 imports hw3: its student edition ships too
-    report = ReleaseReport(out=Path())
-    report.todos = {hw: 0 for hw in packages if not homeworks or hw in homeworks}
+    left_out -= {packages[hw] for hw in solved}
+    report = ReleaseReport(out=Path(), solved=solved)
+    report.todos = {hw: 0 for hw in packages if (not homeworks or hw in homeworks) and hw not in solved}
     plan, problems = [], []
     files = source_files(root, skip)
     for rel in files:
@@ -226,7 +234,7 @@ def plan_release(root: Path, homeworks: list[str] | None = None, skip: Path | No
         path = root / rel
         try:
             if rel.endswith(".py"):
-                text = _starter_py(path, rel, hw, report)
+                text = _starter_py(path, rel, hw, report, solved=hw in solved)
                 if _is_notebook_source(rel):  # the notebook leaves the header out; the .py drops it here
                     text = text if text is not None else read_source(path)
                     target = rel[: -len(NOTEBOOK_SOURCE)] + NOTEBOOK
@@ -242,7 +250,7 @@ def plan_release(root: Path, homeworks: list[str] | None = None, skip: Path | No
                 if rel.endswith(NOTEBOOK) and rel[: -len(NOTEBOOK)] + NOTEBOOK_SOURCE in files \
                         and _is_notebook_source(rel[: -len(NOTEBOOK)] + NOTEBOOK_SOURCE):
                     continue  # regenerated from notebook.py above
-                plan.append((rel, _starter_ipynb(path, rel, hw, report), path))
+                plan.append((rel, _starter_ipynb(path, rel, hw, report, solved=hw in solved), path))
             else:
                 plan.append((rel, None, path))
         except MarkerError as err:
@@ -316,25 +324,38 @@ def _is_notebook_source(rel: str) -> bool:
     return len(parts) == 2 and parts[1] == NOTEBOOK_SOURCE and HOMEWORK_DIR.fullmatch(parts[0]) is not None
 
 
-def _starter_py(path: Path, rel: str, hw: str | None, report: ReleaseReport) -> str | None:
+def _homework_id(name: str, packages: dict[str, str]) -> str:
+    """"hw3" for "hw3" or "hw3_qlearning_ac" (the package's folder name)."""
+    return next((hw for hw, package in packages.items() if name == package), name)
+
+
+def _starter_py(path: Path, rel: str, hw: str | None, report: ReleaseReport, solved: bool = False) -> str | None:
     source = read_source(path)
     if not has_markers(source):
         return None
     notebook = _is_notebook_source(rel)
     if notebook:
         check_blocks_within_cells(source, rel)
+    if solved:
+        text = make_solved(source, rel, allow_module_level=notebook)
+        return None if text == source else text
     starter = make_starter(source, rel, hw=hw, allow_module_level=notebook)
     if hw is not None:
         report.todos[hw] = report.todos.get(hw, 0) + starter.markup.todo_count
     return None if starter.text == source else starter.text
 
 
-def _starter_ipynb(path: Path, rel: str, hw: str | None, report: ReleaseReport) -> str | None:
-    """A hand-made notebook (not generated from notebook.py): stub its code cells in place."""
+def _starter_ipynb(path: Path, rel: str, hw: str | None, report: ReleaseReport, solved: bool = False) -> str | None:
+    """A hand-made notebook (not generated from notebook.py): stub its code cells in place (or, `solved`,
+    drop their markers)."""
     notebook = nbformat.read(path, as_version=4)
     changed = False
     for index, cell in enumerate(notebook.cells):
-        if cell.cell_type == "code" and has_markers(cell.source):
+        if cell.cell_type == "code" and has_markers(cell.source) and solved:
+            text = make_solved(cell.source, f"{rel} (cell {index})", allow_module_level=True)
+            changed |= text != cell.source
+            cell.source = text
+        elif cell.cell_type == "code" and has_markers(cell.source):
             starter = make_starter(cell.source, f"{rel} (cell {index})", hw=hw, allow_module_level=True)
             changed |= starter.text != cell.source
             cell.source = starter.text
@@ -364,10 +385,11 @@ def prepare_out(root: Path, out: Path, force: bool) -> None:
     out.mkdir(parents=True, exist_ok=True)
 
 
-def build_release(root: Path, out: Path, homeworks: list[str] | None = None, force: bool = False) -> ReleaseReport:
+def build_release(root: Path, out: Path, homeworks: list[str] | None = None, force: bool = False,
+                  solved: list[str] | None = None) -> ReleaseReport:
     """Write the student edition of the instructor tree `root` into `out`; see the module docstring."""
     root, out = Path(root).resolve(), Path(out).resolve()
-    plan, report = plan_release(root, homeworks, skip=out)
+    plan, report = plan_release(root, homeworks, skip=out, solved=solved)
     prepare_out(root, out, force)
     report.out = out
     for rel, text, source in plan:
@@ -519,12 +541,13 @@ def _leftover_marker_rows(rel: str, text: str) -> list[int]:
 
 
 def run(args, root: Path = REPO_ROOT) -> int:
-    """CLI entry: `python -m grader release OUT [--hw HW ...] [--force]` (0 written, 1 marker errors, 2 refused)."""
+    """CLI entry: `python -m grader release OUT [--hw HW ...] [--solved HW ...] [--force]` (0 written, 1 marker
+    errors, 2 refused)."""
     if not (root / RELEASE_CONFIG).is_file():  # the student edition: release.yaml never ships
         print(INSTRUCTOR_EDITION_ONLY)
         return 2
     try:
-        report = build_release(root, Path(args.out), args.hw, args.force)
+        report = build_release(root, Path(args.out), args.hw, args.force, getattr(args, "solved", None))
     except MarkerError as err:
         print(f"release failed: {len(err.problems)} marker problem(s); nothing was written", file=sys.stderr)
         print(err, file=sys.stderr)
@@ -535,6 +558,8 @@ def run(args, root: Path = REPO_ROOT) -> int:
     todos = ", ".join(f"{hw}: {n}" for hw, n in report.todos.items()) or "no homework"
     print(f"wrote {len(report.files)} files to {report.out}{os.sep}")
     print(f"  TODOs stubbed   {todos}")
+    if report.solved:
+        print(f"  solved edition  {', '.join(report.solved)} (reference solutions ship: past due)")
     print(f"  notebooks       {', '.join(report.notebooks) or 'none'}")
     print(f"  left out        {len(report.excluded)} instructor-only files (hidden suites, {RELEASE_CONFIG})")
     for rel, row, name in find_mentions(root, report.out):

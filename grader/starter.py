@@ -205,6 +205,34 @@ def make_starter(source: str, path: str = "<string>", *, hw: str | None = None,
     return Starter(starter, markup)
 
 
+def make_solved(source: str, path: str = "<string>", *, allow_module_level: bool = False) -> str:
+    """The solved edition of `source`: the reference code kept, every marker comment dropped.
+
+    BEGIN/END SOLUTION and BEGIN/END PROMPT lines go (the prompt's hint comments stay, as in the
+    starter), and a `# SOLUTION` line keeps its assignment without the marker comment. This is what
+    the grader stages for a homework another one `uses`, and what `release --solved` ships.
+    """
+    markup = parse_markers(source, path, allow_module_level=allow_module_level)
+    if not markup.blocks and not markup.lines and not markup.prompts:
+        return source
+    lines = split_lines(source, keepends=True)
+    dropped = {n for block in markup.blocks for n in (block.begin, block.end)}
+    dropped |= {n for prompt in markup.prompts for n in (prompt.begin, prompt.end)}
+    marked = {line.last for line in markup.lines}
+    out = []
+    for n, text in enumerate(lines, start=1):
+        if n in dropped:
+            continue
+        if n in marked:
+            body = text.rstrip("\r\n")
+            text = _SOLUTION_COMMENT.sub("", body) + _ending(text)
+        out.append(text)
+    return "".join(out)
+
+
+_SOLUTION_COMMENT = re.compile(r"\s*#+\s*SOLUTION\s*$")
+
+
 def _ending(line: str) -> str:
     return line[len(line.rstrip("\r\n")):] or "\n"
 

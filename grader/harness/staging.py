@@ -6,7 +6,9 @@
       <package>/              the homework package, its student-editable files replaced by the
                               submission's versions; public tests only when running them
       <used package>/         each package the manifest's `uses` names (another homework this one
-                              imports): its student edition, TODOs stubbed, without its tests
+                              imports): its solved edition (reference code kept, marker comments
+                              dropped), without its tests, so a grade never depends on the
+                              student's own earlier homework
 
 Only the files the manifest lists are read from a submission. A zip is extracted with checks
 (no absolute paths, no `..`, no symlinks, no duplicate names, sizes capped on the bytes actually
@@ -23,7 +25,10 @@ of /course:
 - minus release.yaml's exclusions (no runs/ with trained reference weights), notebooks (they may
   hold solution outputs) and Markdown (documentation, with instructor-only blocks: the worker runs
   code, it needs none);
-- with solution markers in any other file stubbed as the release does.
+- with solution markers in any other file stubbed as the release does; the packages of other
+  homeworks that the manifest `uses` are the exception: their solution code is kept, their marker
+  comments dropped (`make_solved`), so hw4's MBPO runs on hw3's reference SAC whatever the student's
+  hw3 was.
 Then the whole stage, in every file type, is scanned with the release's leak check (solution lines
 of the homework's reference, leftover markers): a hit refuses to grade (`SolutionInStage`, an
 error for the instructor that names the files, never their text).
@@ -46,7 +51,7 @@ from pathlib import Path, PurePosixPath
 from grader.manifest import REGISTRY, REPO_ROOT, Homework
 from grader.release import LEFTOVER_MARKER, LITTER_DIRS, LITTER_SUFFIXES, MIN_SECRET_CHARS, is_excluded, \
     load_exclusions, secret_lines
-from grader.starter import MarkerError, has_markers, make_starter, strip_comments
+from grader.starter import MarkerError, has_markers, make_solved, make_starter, strip_comments
 
 MAX_FILE_BYTES = 5 * 2**20
 MAX_ZIP_BYTES = 200 * 2**20
@@ -74,8 +79,9 @@ def stage(homework: Homework, submission: Path | None, dest: Path, public_tests:
         shutil.copyfile(REPO_ROOT / name, dest / name)
     skip = tuple(homework.files) + (() if public_tests else (f"{homework.package}/tests/",))
     _copy_student_edition(homework.root, homework.package, dest, homework.id, skip=skip)
-    for package in homework.uses:  # stubbed like the release: a hidden test never relies on another homework's TODOs
-        _copy_student_edition(homework.root, package, dest, _homework_of(package, homework.id), skip=(f"{package}/tests/",))
+    for package in homework.uses:  # solved: hw4's grade must not depend on the student's own hw3
+        _copy_student_edition(homework.root, package, dest, _homework_of(package, homework.id), skip=(f"{package}/tests/",),
+                              solved=True)
     notes = []
     if submission is None:  # the reference: the instructor's own versions of the student files
         for name in homework.files:
@@ -141,7 +147,9 @@ def check_no_solution(homework: Homework, stage_dir: Path) -> None:
     when grading it): the release's leak check (distinctive solution lines of the homework's reference,
     leftover markers) on every other staged file, text or binary."""
     graded = set(homework.files)
-    secrets = secret_lines(homework.root, homework.package)
+    # what the solved edition of a used homework shows is no secret of this one (hw5's offline agents
+    # repeat hw3's DQN target line and optimizer steps): only lines found nowhere in those packages count
+    secrets = secret_lines(homework.root, homework.package) - _code_lines(homework.root, homework.uses)
     found: dict[str, list[int]] = {}
     for path in sorted(p for p in stage_dir.rglob("*") if p.is_file()):
         rel = path.relative_to(stage_dir).as_posix()
@@ -155,6 +163,19 @@ def check_no_solution(homework: Homework, stage_dir: Path) -> None:
         raise SolutionInStage(
             f"refusing to grade: staged instructor files hold solution text ({where}). Remove those files "
             "from the instructor tree (or stub them), or list them in release.yaml's exclude.")
+
+
+def _code_lines(root: Path, packages: tuple[str, ...]) -> set[str]:
+    """Whitespace-free code lines (comments dropped) of every Python file of `packages`, solutions included."""
+    lines = set()
+    for package in packages:
+        for path in sorted((root / package).rglob("*.py")):
+            try:
+                code = strip_comments(path.read_text(encoding="utf-8"))
+            except (MarkerError, SyntaxError, ValueError, UnicodeDecodeError):
+                continue
+            lines.update(re.sub(r"\s+", "", line) for line in code)
+    return lines
 
 
 def _solution_rows(rel: str, data: bytes, secrets: set[str]) -> list[int] | None:
@@ -188,8 +209,10 @@ def _comment_rows(source: str) -> set[int] | None:
         return None
 
 
-def _copy_student_edition(root: Path, top: str, dest: Path, hw: str, skip: tuple[str, ...]) -> None:
-    """Copy the files under `root/top` that the student edition holds, as it holds them.
+def _copy_student_edition(root: Path, top: str, dest: Path, hw: str, skip: tuple[str, ...],
+                          solved: bool = False) -> None:
+    """Copy the files under `root/top` that the student edition holds, as it holds them (with `solved`,
+    as the solved edition holds them: solution code kept, marker comments dropped).
 
     `skip` names files, or folders ending in "/", that are not copied."""
     patterns = load_exclusions(root)
@@ -204,7 +227,8 @@ def _copy_student_edition(root: Path, top: str, dest: Path, hw: str, skip: tuple
             source = (root / rel).read_text(encoding="utf-8")
             if has_markers(source):  # a solution outside the student files: stub it like the release
                 notebook = rel == f"{top}/notebook.py"
-                source = make_starter(source, rel, hw=hw, allow_module_level=notebook).text
+                source = make_solved(source, rel, allow_module_level=notebook) if solved else \
+                    make_starter(source, rel, hw=hw, allow_module_level=notebook).text
             target.write_text(source, encoding="utf-8")
         else:
             shutil.copyfile(root / rel, target)

@@ -200,8 +200,10 @@ def test_only_tracked_files_are_staged_from_a_git_checkout(homework, tmp_path):
     assert (tmp_path / "s/fixhw/policy.py").is_file() and not (tmp_path / "s/fixhw/scratch.py").exists()
 
 
-def test_a_used_homework_is_staged_as_its_student_edition(tmp_path):
-    """`uses:` (hw4 imports hw3's SAC): the other package is importable, its TODOs stubbed, its tests left out."""
+def test_a_used_homework_is_staged_as_its_solved_edition(tmp_path):
+    """`uses:` (hw4 imports hw3's SAC): the other package is importable with its reference code (markers
+    dropped), its tests left out, and the stage passes the leak check although the graded homework's
+    solution repeats some of its lines (hw5's offline agents repeat hw3's DQN target)."""
     import dataclasses
 
     from grader.manifest import find_homework
@@ -209,9 +211,33 @@ def test_a_used_homework_is_staged_as_its_student_edition(tmp_path):
     homework = dataclasses.replace(find_homework("hw2"), uses=("hw3_qlearning_ac",))
     stage(homework, None, tmp_path / "s")
     sac = (tmp_path / "s/hw3_qlearning_ac/sac.py").read_text()
-    assert "TODO(hw3)" in sac and "BEGIN SOLUTION" not in sac
+    assert "TODO(hw3)" not in sac and "BEGIN SOLUTION" not in sac and "def polyak_update(" in sac
+    assert "NotImplementedError" not in (tmp_path / "s/hw3_qlearning_ac/dqn.py").read_text()
     assert (tmp_path / "s/hw3_qlearning_ac/sac_networks.py").is_file()
     assert not (tmp_path / "s/hw3_qlearning_ac/tests").exists()
+
+
+def test_solution_lines_that_a_used_homework_shows_are_no_leak(tmp_path, monkeypatch):
+    """hw5's offline agents repeat hw3's DQN target line: staged in hw3's solved dqn.py it is no leak of
+    hw5; a line of the graded homework's solution found nowhere in the used package still is."""
+    import dataclasses
+
+    from grader.harness import staging
+    from grader.manifest import find_homework
+
+    shared = "return rewards.float() + gamma * (1.0 - terminated.float()) * next_values"
+    own = "distinctive_answer = only_this_homework_writes(this_line)"
+    monkeypatch.setattr(staging, "secret_lines", lambda root, package: {shared.replace(" ", ""), own.replace(" ", "")})
+    homework = dataclasses.replace(find_homework("hw2"), uses=("hw3_qlearning_ac",))
+    stage_dir = tmp_path / "s"
+    (stage_dir / "hw3_qlearning_ac").mkdir(parents=True)
+    (stage_dir / "hw3_qlearning_ac/dqn.py").write_text(f"def f(rewards, gamma, terminated, next_values):\n    {shared}\n")
+    staging.check_no_solution(homework, stage_dir)
+    (stage_dir / "hw3_qlearning_ac/extra.py").write_text(f"{own}\n")
+    with pytest.raises(staging.SolutionInStage, match="hw3_qlearning_ac/extra.py line 1"):
+        staging.check_no_solution(homework, stage_dir)
+    with pytest.raises(staging.SolutionInStage, match="dqn.py"):  # without `uses`, the shared line is a leak
+        staging.check_no_solution(dataclasses.replace(homework, uses=()), stage_dir)
 
 
 def test_uses_must_name_another_homework_package(tmp_path):

@@ -122,6 +122,16 @@ def test_hw_option_keeps_only_the_named_homeworks(toy_root: Path, tmp_path: Path
     build_release(toy_root, tmp_path / "uses", ["hw0"])
     assert "TODO(hw9)" in (tmp_path / "uses" / "hw9_other" / "solved.py").read_text()
     assert "return 42" not in released_text(tmp_path / "uses")
+    # once hw9 is past due: --solved ships its solutions (markers dropped), also without --hw naming it
+    report = build_release(toy_root, tmp_path / "solved", ["hw0"], solved=["hw9_other"])
+    assert (tmp_path / "solved" / "hw9_other" / "solved.py").read_text() == "def f():\n    return 42\n"
+    assert report.solved == ["hw9"] and "hw9" not in report.todos and report.todos["hw0"] == 7
+    assert "return 42" not in released_text(tmp_path / "solved" / "hw0_toy")  # hw0 itself stays stubbed
+    manifest.write_text(manifest.read_text().replace("uses: [hw9_other]\n", ""))
+    build_release(toy_root, tmp_path / "solved_alone", ["hw0"], solved=["hw9"])
+    assert "return 42" in (tmp_path / "solved_alone" / "hw9_other" / "solved.py").read_text()
+    with pytest.raises(ReleaseError, match="unknown homework hw7"):
+        build_release(toy_root, tmp_path / "bad_solved", ["hw0"], solved=["hw7"])
 
 
 def test_git_checkout_lists_files_through_git_so_gitignore_applies(toy_root: Path):

@@ -4,7 +4,7 @@ import textwrap
 
 import pytest
 
-from grader.starter import MarkerError, make_starter, parse_markers, strip_comments
+from grader.starter import MarkerError, make_solved, make_starter, parse_markers, strip_comments
 
 
 def starter(source: str, **kwargs) -> str:
@@ -174,6 +174,40 @@ def test_prompt_lines_stay_as_comments_and_their_markers_go():
             # Hint: loop backwards.
             raise NotImplementedError("TODO(hw9): f, see README")
         ''')
+
+
+def test_solved_edition_keeps_the_solution_and_drops_every_marker():
+    source = textwrap.dedent('''
+        def f(x):
+            """Doc."""
+            # BEGIN PROMPT
+            # Hint: add one.
+            # END PROMPT
+            # BEGIN SOLUTION (README 2.1)
+            y = x + 1
+            return y
+            # END SOLUTION
+
+        weights = compute(
+            1, 2,
+        )  # SOLUTION
+        TEXT = "# BEGIN SOLUTION"
+        ''')
+    assert make_solved(source, "hw9_demo/mod.py") == textwrap.dedent('''
+        def f(x):
+            """Doc."""
+            # Hint: add one.
+            y = x + 1
+            return y
+
+        weights = compute(
+            1, 2,
+        )
+        TEXT = "# BEGIN SOLUTION"
+        ''')
+    assert make_solved("x = 1\n", "t.py") == "x = 1\n"
+    with pytest.raises(MarkerError):
+        make_solved("def f():\n    # BEGIN SOLUTION\n    return 1\n", "t.py")  # never closed
 
 
 @pytest.mark.parametrize("source", [
