@@ -32,12 +32,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from common.torch_utils import build_mlp, set_torch_threads
+from common.torch_utils import build_mlp, keep_freed_memory, set_torch_threads
 from hw4_model_based.dynamics import EnsembleDynamics
 from hw4_model_based.envs import HALFCHEETAH_ID
 from hw4_model_based.planning import MPCAgent, PlannerConfig
 from hw4_model_based.rewards import planning_task
-from hw4_model_based.run import keep_freed_memory
 
 OBS_DIM, ACT_DIM = 18, 6
 
@@ -89,7 +88,7 @@ def main(argv=None) -> None:
     parser.add_argument("--repeats", type=int, default=5, help="planned actions per round and variant")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--default-malloc", action="store_true",
-                        help="leave glibc's allocator settings alone (see hw4_model_based.run.keep_freed_memory)")
+                        help="leave glibc's allocator settings alone (see common.torch_utils.keep_freed_memory)")
     args = parser.parse_args(argv)
     set_torch_threads()
     if not args.default_malloc:
