@@ -9,12 +9,19 @@ the rollouts of the last `model_retain_rounds` rounds. Every `log_every` env ste
 runs/hw4/<exp_name>_<env_id>_<seed>_<stamp>/metrics.csv (train_return, dynamics_loss, model_buffer,
 SAC's losses); every `eval_every` steps the policy plays `eval_episodes` evaluation episodes.
 `real_ratio: 1.0` and `gradient_steps` as plain SAC's give SAC itself, the baseline MBPO is compared with.
+
+Resume. With `checkpoint_every: N` the run writes checkpoints/resume.pt (SAC's training state, the
+ensemble and its optimizer, the random streams, env steps, elapsed time) and both buffers every N env
+steps; `--set resume_from=<old run dir>` continues from there in a new run directory (time_s goes on
+from the checkpoint's; the env starts a fresh episode).
 """
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -22,11 +29,12 @@ import torch
 
 from common.config import config_from_dict
 from common.envs import make_env
-from common.logger import Logger
+from common.logger import Logger, load_checkpoint, save_checkpoint
 from common.replay_buffer import ReplayBuffer
 from common.rollouts import StepSampler, random_policy
 from common.torch_utils import get_device, seed_everything, set_torch_threads
 from hw3_qlearning_ac.sac import SACAgent, SACConfig
+from hw3_qlearning_ac.sac_training import _in_order as in_order  # a saved buffer's transitions, oldest first
 from hw3_qlearning_ac.training import EVAL_SEED_OFFSET, evaluate, make_progress_bar
 from hw4_model_based.dynamics import EnsembleDynamics, train_ensemble
 from hw4_model_based.mbpo import branched_rollouts, sample_mixed_batch
@@ -59,6 +67,8 @@ class MBPORunConfig:
     log_root: str = "runs"
     progress_bar: bool = True
     time_budget_s: float | None = None
+    checkpoint_every: int | None = None   # env steps between resume checkpoints; None: none
+    resume_from: str | None = None        # a run directory (or its checkpoints/resume.pt) to continue
     agent: SACConfig = field(default_factory=SACConfig)
     dynamics: DynamicsConfig = field(default_factory=lambda: DynamicsConfig(num_epochs=5))
 
@@ -94,9 +104,14 @@ def train_mbpo(config: MBPORunConfig | Mapping, logger: Logger | None = None) ->
                                 (obs_dim,), (act_dim,))
     use_model = config.real_ratio < 1.0
 
+    start, env_steps = time.perf_counter(), 0
+    if config.resume_from is not None:
+        env_steps, elapsed_s = _resume(
+            config.resume_from, agent, model, model_optimizer, rng, generator, real_buffer, model_buffer)
+        start -= elapsed_s
     sampler, explore = StepSampler(env), random_policy(env)
     bar = make_progress_bar(config.total_env_steps, config.exp_name, config.progress_bar)
-    start, env_steps = time.perf_counter(), 0
+    bar.update(env_steps)
     finished_returns: list[float] = []
     metrics: dict[str, float] = {}
     try:
@@ -133,6 +148,12 @@ def train_mbpo(config: MBPORunConfig | Mapping, logger: Logger | None = None) ->
                 if logger is not None:
                     logger.log(row)
                 bar.show_metrics(row, keys=("train_return", "eval_return"))
+            if logger is not None and config.checkpoint_every and env_steps % config.checkpoint_every == 0:
+                state = {"agent": agent.training_state(), "model": model.state_dict(),
+                         "model_optimizer": model_optimizer.state_dict(), "env_steps": env_steps,
+                         "elapsed_s": time.perf_counter() - start, "numpy_rng": rng.bit_generator.state,
+                         "torch_rng": torch.get_rng_state(), "rollout_rng": generator.get_state()}
+                _save_resume(logger, state, real_buffer, model_buffer)
             if out_of_time:
                 break
     finally:
@@ -140,3 +161,45 @@ def train_mbpo(config: MBPORunConfig | Mapping, logger: Logger | None = None) ->
         env.close()
         eval_env.close()
     return agent
+
+
+RESUME_CHECKPOINT, BUFFER_FILES = "resume.pt", ("real_buffer.npz", "model_buffer.npz")
+
+
+def _save_resume(logger: Logger, state: dict, real_buffer: ReplayBuffer, model_buffer: ReplayBuffer) -> None:
+    """The buffers, then checkpoints/resume.pt; each file replaces the old one only once complete.
+
+    A run killed between the files resumes from the older resume.pt with newer buffers: at most one
+    checkpoint interval of transitions is counted twice, which is harmless for a replay buffer.
+    """
+    folder = logger.run_dir / "checkpoints"
+    folder.mkdir(parents=True, exist_ok=True)
+    for buffer, name in zip((real_buffer, model_buffer), BUFFER_FILES):
+        os.replace(buffer.save(folder / f"partial_{name}"), folder / name)
+    os.replace(save_checkpoint(logger, "resume.partial", state), folder / RESUME_CHECKPOINT)
+
+
+def _resume(path: str, agent: SACAgent, model: EnsembleDynamics, model_optimizer: torch.optim.Optimizer,
+            rng: np.random.Generator, generator: torch.Generator, real_buffer: ReplayBuffer,
+            model_buffer: ReplayBuffer) -> tuple[int, float]:
+    """Load a resume checkpoint into the agent, the ensemble, the random streams and the (empty) buffers;
+    returns (env steps done, wall seconds taken)."""
+    run_dir = Path(path) if Path(path).is_dir() else Path(path).parent.parent
+    checkpoint = run_dir / "checkpoints" / RESUME_CHECKPOINT
+    if not checkpoint.exists():
+        raise FileNotFoundError(f"no resume checkpoint at {checkpoint}: give a run directory of a run with checkpoint_every")
+    state = load_checkpoint(checkpoint)
+    agent.load_training_state(state["agent"])
+    model.load_state_dict(state["model"])
+    model_optimizer.load_state_dict(state["model_optimizer"])
+    rng.bit_generator.state = state["numpy_rng"]
+    torch.set_rng_state(state["torch_rng"])
+    generator.set_state(state["rollout_rng"])
+    for buffer, name in zip((real_buffer, model_buffer), BUFFER_FILES):
+        saved = ReplayBuffer.load(run_dir / "checkpoints" / name)
+        if len(saved) > buffer.capacity or saved.observations.shape[1:] != buffer.observations.shape[1:]:
+            raise ValueError(f"{name} in {run_dir} holds {len(saved)} transitions of shape "
+                             f"{saved.observations.shape[1:]}, more than this config's {buffer.capacity} or of "
+                             f"another shape than {buffer.observations.shape[1:]}: resume with the old run's config")
+        buffer.add_batch(in_order(saved))
+    return int(state["env_steps"]), float(state["elapsed_s"])

@@ -125,3 +125,24 @@ def test_a_killed_run_resumes_from_its_last_checkpoint_and_the_table_and_figure_
     figures = tmp_path / "figures"
     targets.plot_groups(out, targets.select_groups(["obstacles"]), figures, [0], [*TINY, "num_iterations=2"])
     assert (figures / "obstacles.png").exists() and (figures / "obstacles_path.png").exists()
+
+
+def test_a_killed_mbpo_run_resumes_with_both_buffers_and_the_pieces_stitch(tmp_path):
+    from hw4_model_based.run import main
+
+    tiny = ["progress_bar=false", "env_id=hw4/Obstacles-v0", "learning_starts=60", "model_train_every=60",
+            "num_rollouts=20", "gradient_steps=1", "log_every=30", "eval_every=60", "eval_episodes=1",
+            "max_episode_steps=30", "agent.batch_size=16", "agent.hidden_sizes=[16,16]",
+            "dynamics.hidden_sizes=[16,16]", "dynamics.num_epochs=1", "checkpoint_every=60"]
+    config = str(targets.config_path(targets.GROUPS_BY_NAME["mbpo"].experiments[0]))
+    seed_dir = targets.seed_dir_of(tmp_path, "mbpo_halfcheetah", 0)
+    main(["--config", config, "--set", f"log_root={seed_dir}", "total_env_steps=150", *tiny])  # "killed" after 150
+    (first,) = targets.pieces(seed_dir)
+    assert {p.name for p in (first / "checkpoints").iterdir()} >= {"resume.pt", "real_buffer.npz", "model_buffer.npz"}
+    main(["--config", config, "--set", f"log_root={seed_dir}", "total_env_steps=180", f"resume_from={first}", *tiny])
+    second = targets.pieces(seed_dir)[-1]
+    assert [r["env_steps"] for r in targets._read_rows(second / "metrics.csv")] == [150, 180]  # resumed after 120
+    rows = targets.stitch(seed_dir)
+    assert [r["env_steps"] for r in rows] == [30, 60, 90, 120, 150, 180]
+    assert [r["_piece"] for r in rows][-3:] == [first.name, second.name, second.name]
+    assert rows[-1]["time_s"] >= rows[3]["time_s"]  # the resumed piece's clock goes on from the checkpoint
