@@ -29,13 +29,13 @@ import torch
 
 from common.config import config_from_dict
 from common.envs import make_env
-from common.logger import Logger, load_checkpoint, save_checkpoint
+from common.logger import Logger, save_checkpoint
 from common.replay_buffer import ReplayBuffer
 from common.rollouts import StepSampler, random_policy
 from common.torch_utils import get_device, seed_everything, set_torch_threads
 from hw3_qlearning_ac.sac import SACAgent, SACConfig
 from hw3_qlearning_ac.sac_training import _in_order as in_order  # a saved buffer's transitions, oldest first
-from hw3_qlearning_ac.training import EVAL_SEED_OFFSET, evaluate, make_progress_bar
+from hw3_qlearning_ac.training import EVAL_SEED_OFFSET, evaluate, load_resume_checkpoint, make_progress_bar
 from hw4_model_based.dynamics import EnsembleDynamics, train_ensemble
 from hw4_model_based.mbpo import branched_rollouts, sample_mixed_batch
 from hw4_model_based.rewards import planning_task
@@ -184,11 +184,8 @@ def _resume(path: str, agent: SACAgent, model: EnsembleDynamics, model_optimizer
             model_buffer: ReplayBuffer) -> tuple[int, float]:
     """Load a resume checkpoint into the agent, the ensemble, the random streams and the (empty) buffers;
     returns (env steps done, wall seconds taken)."""
+    state = load_resume_checkpoint(path)  # homework 3's: a run directory or its checkpoints/resume.pt
     run_dir = Path(path) if Path(path).is_dir() else Path(path).parent.parent
-    checkpoint = run_dir / "checkpoints" / RESUME_CHECKPOINT
-    if not checkpoint.exists():
-        raise FileNotFoundError(f"no resume checkpoint at {checkpoint}: give a run directory of a run with checkpoint_every")
-    state = load_checkpoint(checkpoint)
     agent.load_training_state(state["agent"])
     model.load_state_dict(state["model"])
     model_optimizer.load_state_dict(state["model_optimizer"])

@@ -41,10 +41,11 @@ import yaml
 
 from common.config import add_config_arguments, config_from_dict, parse_config
 from common.envs import make_env
-from common.logger import Logger, load_checkpoint, progress_bar, run_experiment, save_checkpoint
+from common.logger import Logger, progress_bar, run_experiment, save_checkpoint
 from common.replay_buffer import ReplayBuffer
 from common.rollouts import TRANSITION_FIELDS, Transitions, concatenate, random_policy, sample_trajectories
 from common.torch_utils import get_device, seed_everything, set_torch_threads
+from hw3_qlearning_ac.training import load_resume_checkpoint
 from hw4_model_based.dynamics import EnsembleDynamics, train_ensemble
 from hw4_model_based.envs import OBSTACLES_ID, path_image
 from hw4_model_based.planning import MPCAgent, PlannerConfig
@@ -202,11 +203,8 @@ def _resume(path: str, model: EnsembleDynamics, optimizer: torch.optim.Optimizer
 
     Returns (the first iteration still to run, the wall seconds the run had taken).
     """
+    state = load_resume_checkpoint(path)  # homework 3's: a run directory or its checkpoints/resume.pt
     run_dir = Path(path) if Path(path).is_dir() else Path(path).parent.parent
-    checkpoint = run_dir / "checkpoints" / RESUME_CHECKPOINT
-    if not checkpoint.exists():
-        raise FileNotFoundError(f"no resume checkpoint at {checkpoint}: give a run directory of a run with checkpoint_every")
-    state = load_checkpoint(checkpoint)
     model.load_state_dict(state["model"])
     optimizer.load_state_dict(state["optimizer"])
     rng.bit_generator.state = state["numpy_rng"]
