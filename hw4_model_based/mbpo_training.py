@@ -32,14 +32,14 @@ from common.envs import make_env
 from common.logger import Logger, save_checkpoint
 from common.replay_buffer import ReplayBuffer
 from common.rollouts import StepSampler, random_policy
-from common.torch_utils import get_device, seed_everything, set_torch_threads
+from common.torch_utils import get_device, keep_freed_memory, seed_everything, set_torch_threads
 from hw3_qlearning_ac.sac import SACAgent, SACConfig
 from hw3_qlearning_ac.sac_training import _in_order as in_order  # a saved buffer's transitions, oldest first
 from hw3_qlearning_ac.training import EVAL_SEED_OFFSET, evaluate, load_resume_checkpoint, make_progress_bar
 from hw4_model_based.dynamics import EnsembleDynamics, train_ensemble
 from hw4_model_based.mbpo import branched_rollouts, sample_mixed_batch
 from hw4_model_based.rewards import planning_task
-from hw4_model_based.run import DynamicsConfig, keep_freed_memory
+from hw4_model_based.run import DynamicsConfig
 
 
 @dataclass

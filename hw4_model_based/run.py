@@ -26,7 +26,6 @@ row is the next iteration; time_s goes on from the checkpoint's). The env starts
 from __future__ import annotations
 
 import argparse
-import ctypes
 import importlib
 import os
 import time
@@ -44,7 +43,7 @@ from common.envs import make_env
 from common.logger import Logger, progress_bar, run_experiment, save_checkpoint
 from common.replay_buffer import ReplayBuffer
 from common.rollouts import TRANSITION_FIELDS, Transitions, concatenate, random_policy, sample_trajectories
-from common.torch_utils import get_device, seed_everything, set_torch_threads
+from common.torch_utils import get_device, keep_freed_memory, seed_everything, set_torch_threads
 from hw3_qlearning_ac.training import load_resume_checkpoint
 from hw4_model_based.dynamics import EnsembleDynamics, train_ensemble
 from hw4_model_based.envs import OBSTACLES_ID, path_image
@@ -84,24 +83,6 @@ class RunConfig:
     resume_from: str | None = None       # a run directory (or its checkpoints/resume.pt) to continue
     planner: PlannerConfig = field(default_factory=PlannerConfig)
     dynamics: DynamicsConfig = field(default_factory=DynamicsConfig)
-
-
-def keep_freed_memory() -> None:
-    """Let the C allocator reuse freed memory instead of handing it back to the OS (glibc only).
-
-    Planning allocates tensors of a few megabytes at every step ((E, N, hidden) activations).
-    By default glibc serves such sizes with fresh pages from the OS and returns them when they are
-    freed, so every step pays page faults again: in the obstacles run a third of the CPU time went
-    to the kernel. Serving them from the heap (mmap threshold 32 MB) and keeping the heap (trim
-    threshold 512 MB) removes that cost. Elsewhere (macOS, Windows) this does nothing.
-    """
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:
-        return
-    m_trim_threshold, m_mmap_threshold = -1, -3   # from glibc's malloc.h
-    libc.mallopt(m_mmap_threshold, 32 * 1024 * 1024)
-    libc.mallopt(m_trim_threshold, 512 * 1024 * 1024)
 
 
 class TimedPolicy:
