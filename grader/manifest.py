@@ -72,7 +72,7 @@ class Homework:
     parts: dict[str, float]     # part -> points
     suite_dir: Path             # hidden tests
     limits: Limits = field(default_factory=Limits)
-    uses: tuple[str, ...] = ()  # other homeworks' packages this one imports (staged as their student edition)
+    uses: tuple[str, ...] = ()  # other homeworks' packages this one imports (staged as their solved edition)
 
     @property
     def package_dir(self) -> Path:

@@ -2,19 +2,11 @@
 trainings earn no training points, and a broken submission (a syntax error, a missing function, a hang, a NaN)
 loses only the tests that need the broken code."""
 import json
-import subprocess
-import sys
-import tempfile
 from pathlib import Path
 
-import yaml
+from grader.mutants import Mutant
+from tests.grading_helpers import by_name, copy_submission, grade, grade_changed, reference_problems, starter_problems
 
-from grader.mutants import HomeworkMutants, Mutant
-from grader.starter import make_starter
-
-ROOT = Path(__file__).resolve().parents[1]
-MANIFEST = yaml.safe_load((ROOT / "hw3_qlearning_ac" / "submission.yaml").read_text())
-SUITE = ROOT / "grader" / "suites" / "hw3"
 TRAINING = ("test_training.py",)
 
 # DQN: two correct updates (the training's update check), then none; actions from a hand-written
@@ -59,45 +51,13 @@ SACAgent.update = _update_twice_then_write_weights
 '''
 
 
-def copy_submission(out: Path, starter: bool = False) -> Path:
-    for name in MANIFEST["files"]:
-        (out / name).parent.mkdir(parents=True, exist_ok=True)
-        text = (ROOT / name).read_text()
-        (out / name).write_text(make_starter(text, name, hw="hw3").text if starter else text)
-    return out
-
-
-def grade(tmp_path: Path, submission: Path | None) -> dict:
-    out = tmp_path / "results.json"
-    command = [sys.executable, "-m", "grader", "grade", "hw3", "--out", str(out)]
-    if submission is not None:
-        command += ["--submission", str(submission)]
-    subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900)
-    return json.loads(out.read_text())
-
-
-def grade_changed(mutant: Mutant) -> dict:
-    """Grade the reference with `mutant`'s change, on its suite files only (grader/mutants.py)."""
-    homework = HomeworkMutants("hw3", SUITE, {}, (mutant,))
-    return homework.run(mutant)[1]
-
-
-def by_name(results: dict) -> dict:
-    return {t["name"].split(":")[0]: t for t in results["tests"]}
-
-
 def test_the_reference_earns_every_point(tmp_path: Path):
-    results = grade(tmp_path, None)
-    short = [(t["name"], t["output"][:300]) for t in results["tests"] if t["score"] < t["max_score"]]
-    assert results["score"] == sum(MANIFEST["parts"].values()) and not short, short
-    assert "tests add up to" not in results["output"], results["output"]  # each part's points match the manifest
-    assert "reserved times add up to" not in results["output"], results["output"]  # the time reserves fit the budget
+    assert not reference_problems("hw3", grade("hw3", tmp_path))
 
 
 def test_the_starter_earns_nothing_and_says_what_is_missing(tmp_path: Path):
-    results = grade(tmp_path, copy_submission(tmp_path / "starter", starter=True))
-    paid = [(t["name"], t["score"]) for t in results["tests"] if t["score"] > 0]
-    assert results["score"] == 0 and not paid, paid
+    results = grade("hw3", tmp_path, copy_submission("hw3", tmp_path / "starter", starter=True))
+    assert not starter_problems(results)
     training = [t for name, t in by_name(results).items() if "smoke_training" in name]
     assert len(training) == 2 and all("not implemented yet" in t["output"] for t in training), training
 
@@ -105,7 +65,7 @@ def test_the_starter_earns_nothing_and_says_what_is_missing(tmp_path: Path):
 def test_cheats_on_the_smoke_trainings_earn_no_training_points():
     cheat = Mutant("hand_written_play", "dqn.py", (), kind="cheat", suite_files=TRAINING,
                    appended=(("dqn.py", DQN_CONTROLLER), ("sac.py", SAC_HAND_WEIGHTS)))
-    tests = by_name(grade_changed(cheat))
+    tests = by_name(grade_changed("hw3", cheat))
     dqn = tests["test_dqn_cartpole_smoke_training_reaches_threshold"]
     sac = tests["test_sac_inverted_pendulum_smoke_training_reaches_threshold"]
     # both pass the update check; the controller is caught by the harness's own evaluation of the weights,
@@ -132,7 +92,7 @@ BROKEN_CODE = ("linear_schedule", "dqn_cartpole_smoke", "polyak", "agent_update"
 
 
 def test_a_broken_submission_loses_only_the_tests_of_the_broken_code():
-    results = grade_changed(BREAKS)
+    results = grade_changed("hw3", BREAKS)
     tests = by_name(results)
     unfair = [(name, t["output"][:200]) for name, t in tests.items()
               if t["score"] < t["max_score"] and not any(code in name for code in BROKEN_CODE)]
