@@ -2,11 +2,12 @@
 
     python -m hw5_exploration_offline.compare_exploration                    # seeds 0-2, all mazes
     python -m hw5_exploration_offline.compare_exploration --seeds 0 --mazes Hard
-    python -m hw5_exploration_offline.compare_exploration --write-datasets   # also (re)write the shipped datasets
-    python -m hw5_exploration_offline.compare_exploration --figure-only      # heatmaps of the shipped datasets
+    python -m hw5_exploration_offline.compare_exploration --steps 20000 --write-datasets   # also (re)write the shipped datasets
+    python -m hw5_exploration_offline.compare_exploration --figure-only      # heatmaps of the shipped datasets' first 10k steps
 
 Each run is make_datasets.exploration_config(maze, method, steps, seed) (configs/explore_<method>.yaml),
-so the runs of seed 0 are exactly the shipped datasets; --write-datasets saves them with
+so the runs of seed 0 are the shipped datasets (20k steps) or their first transitions (a run's first
+N transitions do not depend on its length); --write-datasets saves them with
 make_datasets' command in the manifest instead of running make_datasets again. Prints one row per
 maze: coverage mean +- std over seeds for both methods, their ratio, goal transitions and minutes;
 draws the heatmaps of the first seed to figures/exploration_heatmaps.png.
@@ -21,22 +22,28 @@ from pathlib import Path
 import numpy as np
 
 from hw5_exploration_offline import make_datasets
-from hw5_exploration_offline.datasets import buffer_coverage, describe, load_dataset, save_dataset
+from hw5_exploration_offline.datasets import buffer_coverage, describe, load_dataset, save_dataset, state_coverage
 from hw5_exploration_offline.exploration import explore
 from hw5_exploration_offline.pointmass import ENV_IDS, MAZES
 from hw5_exploration_offline.render import save_heatmaps
 
 FIGURE = Path(__file__).resolve().parent / "figures" / "exploration_heatmaps.png"
+EXPLORATION_STEPS = 10_000  # part 1 compares 10k-step runs; the shipped datasets are 20k-step runs of seed 0
 
 
-def shipped_heatmaps(out: Path, steps: int = make_datasets.DEFAULT_STEPS) -> Path:
-    """The heatmaps of the shipped datasets (both methods on every maze), drawn to `out`."""
+def shipped_heatmaps(out: Path, steps: int = EXPLORATION_STEPS) -> Path:
+    """The heatmaps of the first `steps` transitions of the shipped datasets (both methods on every
+    maze), drawn to `out`: a run's first N transitions are exactly the N-step run of the same seed."""
     panels = []
     for maze in MAZES:
         for method in make_datasets.METHODS:
-            buffer, info = load_dataset(make_datasets.DEFAULT_OUT / make_datasets.dataset_name(maze, method, steps))
-            title = f"{maze}, {method}: coverage {info.state_coverage:.2f}"
-            panels.append((title, MAZES[maze], buffer.observations[:len(buffer)]))
+            path = make_datasets.DEFAULT_OUT / make_datasets.dataset_name(maze, method, make_datasets.DEFAULT_STEPS)
+            buffer, _ = load_dataset(path)
+            n = min(steps, len(buffer))
+            coverage = state_coverage(np.concatenate([buffer.observations[:n], buffer.next_observations[:n]]), MAZES[maze])
+            title = f"{maze}, {method}: coverage {coverage:.2f}"
+            observations = buffer.observations[:n]
+            panels.append((title, MAZES[maze], observations))
     return save_heatmaps(panels, out, columns=2)
 
 
@@ -44,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mazes", nargs="+", choices=list(MAZES), default=list(MAZES))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--steps", type=int, default=make_datasets.DEFAULT_STEPS)
+    parser.add_argument("--steps", type=int, default=EXPLORATION_STEPS)
     parser.add_argument("--figure", type=Path, default=FIGURE)
     parser.add_argument("--write-datasets", action="store_true",
                         help=f"save the runs of seed {make_datasets.DEFAULT_SEED} as the shipped datasets")

@@ -5,8 +5,8 @@ run took, in order, written by common.replay_buffer.ReplayBuffer.save (so `Repla
 it back and `.sample(batch_size, rng)` draws training batches). Next to the `.npz` files of a
 folder, `manifest.json` describes each one:
 
-    {"pointmass_medium_rnd_10k.npz": {"env_id": "hw5/PointMassMedium-v0", "method": "rnd",
-        "env_steps": 10000, "seed": 0, "state_coverage": 0.93, "goal_transitions": 41,
+    {"pointmass_medium_rnd_20k.npz": {"env_id": "hw5/PointMassMedium-v0", "method": "rnd",
+        "env_steps": 20000, "seed": 0, "state_coverage": 0.71, "goal_transitions": 46,
         "episodes": 118, "sha256": "...", "command": "python -m hw5_exploration_offline.make_datasets ..."}}
 
 State coverage is the share of the maze's free cells that the dataset visits (an observation or a

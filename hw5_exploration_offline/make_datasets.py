@@ -28,7 +28,7 @@ PACKAGE = Path(__file__).resolve().parent
 DEFAULT_OUT = PACKAGE / "datasets"
 CONFIGS = PACKAGE / "configs"
 METHODS = ("random", "rnd")
-DEFAULT_STEPS = 10_000
+DEFAULT_STEPS = 20_000  # the offline parts need Medium's goal: its RND run first reaches it after ~16k steps
 DEFAULT_SEED = 0
 
 

@@ -76,3 +76,12 @@ def test_make_datasets_writes_the_manifest_and_check_reproduces_it(tmp_path, cap
     assert "--steps 300" in info.command
     make_datasets.main([*args, "--check"])
     assert "same as shipped" in capsys.readouterr().out
+
+
+def test_the_first_transitions_of_a_run_are_the_shorter_run():
+    # why the dataset-size ablation may cut one 20k-step dataset (offline_training's dataset_size)
+    config = {"env_id": ENV_IDS["Easy"], "method": "rnd", "learning_starts": 200, "progress_bar": False,
+              "eval_episodes": 1, "agent": {"hidden_sizes": [16], "batch_size": 16}, "rnd": {"hidden_sizes": [16]}}
+    short, long = explore({**config, "total_env_steps": 240}), explore({**config, "total_env_steps": 300})
+    for name in ("observations", "actions", "rewards", "next_observations", "terminated", "truncated"):
+        np.testing.assert_array_equal(getattr(short.buffer, name), getattr(long.buffer, name)[:240], err_msg=name)

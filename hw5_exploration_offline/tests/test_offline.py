@@ -174,7 +174,7 @@ def test_offline_then_online_run_end_to_end(tmp_path):
     from common.logger import Logger
 
     config = {"algorithm": "cql", "env_id": "hw5/PointMassEasy-v0",
-              "dataset": "hw5_exploration_offline/datasets/pointmass_easy_rnd_10k.npz", "dataset_size": 500,
+              "dataset": "hw5_exploration_offline/datasets/pointmass_easy_rnd_20k.npz", "dataset_size": 500,
               "offline_steps": 20, "online_env_steps": 10, "eval_every": 10, "eval_episodes": 1,
               "progress_bar": False, "agent": {"hidden_sizes": [16], "batch_size": 8}}
     with Logger("hw5", "test", "easy", 0, config, root=tmp_path, tensorboard=False) as logger:
