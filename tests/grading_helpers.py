@@ -47,10 +47,11 @@ def grade(hw: str, tmp_path: Path, submission: Path | None = None, timeout: floa
     return json.loads(out.read_text())
 
 
-def grade_changed(hw: str, mutant: Mutant) -> dict:
-    """Grade the reference with `mutant`'s change, on its suite files only (grader/mutants.py)."""
+def grade_changed(hw: str, mutant: Mutant, seed: int | None = None) -> dict:
+    """Grade the reference with `mutant`'s change, on its suite files only (grader/mutants.py); `seed` fixes
+    the hidden inputs (None: fresh ones, as a real grading draws)."""
     homework = find_homework(hw)
-    return HomeworkMutants(hw, homework.suite_dir, {}, (mutant,)).run(mutant)[1]
+    return HomeworkMutants(hw, homework.suite_dir, {}, (mutant,)).run(mutant, seed=seed)[1]
 
 
 def by_name(results: dict) -> dict:
