@@ -13,6 +13,24 @@
 `grade` runs `python -m grader grade` as a student's grading runs (whole suite, sandbox, CLI);
 `grade_changed` grades the reference with a planted change on the suite files it names only
 (grader/mutants.py), which is cheaper: use it for cheats and broken submissions.
+
+A homework's mutant tests (tests/test_hwN_mutants.py) in full:
+
+    from grader.suites.hw5 import mutants
+    from tests.grading_helpers import check_graded_as_kind, missing_mutants, mutant_names
+
+    ISSUE_BUGS = {...}   # the issue's "hidden suite must catch" list
+
+    @pytest.mark.parametrize("name", mutant_names(mutants.MUTANTS, ISSUE_BUGS))
+    def test_planted_change_is_graded_as_its_kind_requires(name, graded_mutants):
+        check_graded_as_kind(name, mutants.MUTANTS, graded_mutants)
+
+    def test_every_class_of_the_issue_has_an_entry():
+        assert not missing_mutants(mutants.MUTANTS, ISSUE_BUGS)
+
+    def test_the_suite_and_its_mutants_follow_the_rules():
+        problems = {rule: found for rule, found in mutants.HOMEWORK.hygiene_problems().items() if found}
+        assert not problems, problems
 """
 from __future__ import annotations
 
@@ -75,3 +93,37 @@ def starter_problems(results: dict) -> list:
     """Tests that paid the starter anything (and a non-zero total). Empty when the starter earns nothing."""
     paid = [(t["name"], t["score"]) for t in results["tests"] if t["score"] > 0]
     return paid + ([("score", results["score"])] if results["score"] != 0 else [])
+
+
+# ---------------------------------------------------------------------------------------------
+# tests/test_hwN_mutants.py: grading each mutant of grader/suites/hwN/mutants.py (the graded_mutants
+# fixture of tests/conftest.py grades the selected ones, two at a time, seed crc32(name))
+# ---------------------------------------------------------------------------------------------
+
+
+def mutant_names(mutants, issue_bugs=None) -> list:
+    """pytest params of the mutants' names. With `issue_bugs` (the issue's "must catch" list), CI's default run
+    grades those bugs, every correct variant and every cheat; the other bugs are marked slow (`pytest -m slow`)."""
+    import pytest
+
+    return [pytest.param(m.name, marks=() if issue_bugs is None or m.kind != "bug" or m.name in issue_bugs
+                         else pytest.mark.slow) for m in mutants]
+
+
+def check_graded_as_kind(name: str, mutants, graded_mutants: dict) -> None:
+    """Fail unless mutant `name` graded as its kind requires (grader/mutants.py verdict), showing its scores."""
+    mutant = next(m for m in mutants if m.name == name)
+    problem, results = graded_mutants[name]
+    summary = [(t["name"].split(":")[0], t["score"], t["max_score"]) for t in results["tests"]]
+    assert problem is None, f"{name} [{mutant.kind}]: {problem}\n{summary}\n{results['output'][-2000:]}"
+
+
+def missing_mutants(mutants, issue_bugs=(), correct=(), cheats=()) -> list[str]:
+    """The entries a homework's mutant list lacks: the issue's bugs (planted as bugs), the named correct
+    variants and cheats, and at least one correct variant and one cheat. Empty when none is missing."""
+    kinds = {m.name: m.kind for m in mutants}
+    missing = [f"{name} (a bug)" for name in sorted(issue_bugs) if kinds.get(name) != "bug"]
+    missing += [f"{name} (a correct variant)" for name in sorted(correct) if kinds.get(name) != "correct"]
+    missing += [f"{name} (a cheat)" for name in sorted(cheats) if kinds.get(name) != "cheat"]
+    missing += [f"any {kind}" for kind in ("correct", "cheat") if kind not in kinds.values()]
+    return missing
