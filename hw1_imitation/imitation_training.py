@@ -98,8 +98,10 @@ def train_imitation(config: ImitationConfig | Mapping, logger: Logger | None = N
     optimizer = torch.optim.Adam(policy.parameters(), lr=config.learning_rate)
     rng = np.random.default_rng(config.seed)
     iterations = config.dagger_iterations if config.algorithm == "dagger" else 0
-    env = make_env(config.env_id, seed=config.seed, max_episode_steps=config.max_episode_steps)
-    eval_env = make_env(config.env_id, seed=config.seed + EVAL_SEED_OFFSET, max_episode_steps=config.max_episode_steps)
+    # envs only where they are used: DAgger's data collection and the logged evaluations
+    env = make_env(config.env_id, seed=config.seed, max_episode_steps=config.max_episode_steps) if iterations else None
+    eval_env = (make_env(config.env_id, seed=config.seed + EVAL_SEED_OFFSET, max_episode_steps=config.max_episode_steps)
+                if logger is not None else None)
     expert = load_expert(config.env_id) if iterations else None
     bar = progress_bar(iterations + 1, desc=config.exp_name, unit="it",
                        **({} if config.progress_bar else {"disable": True}))
@@ -123,6 +125,7 @@ def train_imitation(config: ImitationConfig | Mapping, logger: Logger | None = N
             bar.show_metrics(row, keys=("bc_loss", "eval_return"))
     finally:
         bar.close()
-        env.close()
-        eval_env.close()
+        for opened in (env, eval_env):
+            if opened is not None:
+                opened.close()
     return policy
