@@ -183,3 +183,20 @@ def test_offline_then_online_run_end_to_end(tmp_path):
     header = rows[0].split(",")
     assert {"gradient_steps", "env_steps", "eval_return", "eval_q_estimate", "q_loss"} <= set(header)
     assert [row.split(",")[header.index("gradient_steps")] for row in rows[1:]] == ["0", "10", "20", "30"]
+
+
+def test_offline_results_average_the_last_evaluations_and_group_by_a_config_key(tmp_path):
+    from hw5_exploration_offline import offline_results
+
+    for seed, last_returns in ((0, (-40.0, -30.0, -20.0)), (1, (-100.0, -50.0, -50.0))):
+        run = tmp_path / f"cql_medium_hw5-PointMassMedium-v0_{seed}_20261201-120000"
+        run.mkdir()
+        rows = ["gradient_steps,env_steps,eval_return,eval_success,eval_q_estimate,eval_discounted_return"]
+        rows += [f"{i * 10},0,{r},1.0,-5.0,-6.0" for i, r in enumerate((-100.0, *last_returns))]
+        (run / "metrics.csv").write_text("\n".join(rows) + "\n")
+        (run / "config.yaml").write_text("cql_alpha: 0.1\n")
+    results = [offline_results.run_result(run, last=3) for run in sorted(tmp_path.iterdir())]
+    assert [r.final["eval_return"] for r in results] == [-30.0, pytest.approx(-200.0 / 3)]
+    groups = offline_results.group(results, "cql_alpha")
+    assert list(groups) == [0.1] and len(groups[0.1]) == 2
+    assert "| 0.1 | 2 | 30 | 0 | -48.3 ± 18.3 |" in offline_results.table(groups, "cql_alpha")
