@@ -256,6 +256,9 @@ def run_one(out: Path, experiment: Experiment, seed: int, overrides=()) -> dict 
     if done is not None and done["finished"]:
         return done
     seed_dir = seed_dir_of(out, experiment.name, seed)
+    if _is_running(seed_dir):  # another benchmark process trains it now (two lanes given overlapping --only)
+        print(f"skip {experiment.name} seed {seed}: another benchmark process is training it", flush=True)
+        return done
     seed_dir.mkdir(parents=True, exist_ok=True)
     resume = _resume_point(seed_dir)
     before = {p.name for p in pieces(seed_dir)}

@@ -3,6 +3,7 @@ and one tiny real run that is killed after an iteration and resumed from its che
 from __future__ import annotations
 
 import csv
+import os
 
 import pytest
 
@@ -146,3 +147,12 @@ def test_a_killed_mbpo_run_resumes_with_both_buffers_and_the_pieces_stitch(tmp_p
     assert [r["env_steps"] for r in rows] == [30, 60, 90, 120, 150, 180]
     assert [r["_piece"] for r in rows][-3:] == [first.name, second.name, second.name]
     assert rows[-1]["time_s"] >= rows[3]["time_s"]  # the resumed piece's clock goes on from the checkpoint
+
+
+def test_a_run_another_benchmark_process_is_training_is_skipped(tmp_path, capsys):
+    seed_dir = targets.seed_dir_of(tmp_path, "obstacles_mpc", 0)
+    _piece(seed_dir, "20261201-100000", _rows(range(3), [-107, -80, -70]))
+    (seed_dir / targets.RUNNING_FILE).write_text(str(os.getpid()))  # a live process holds it
+    result = targets.run_one(tmp_path, targets.OBSTACLES, 0)
+    assert not result["finished"] and len(targets.pieces(seed_dir)) == 1  # nothing started
+    assert "another benchmark process is training it" in capsys.readouterr().out
