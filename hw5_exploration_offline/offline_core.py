@@ -35,13 +35,9 @@ class TorchBatch:
 
 
 def to_torch_batch(batch: Transitions, device: torch.device) -> TorchBatch:
-    return TorchBatch(
-        observations=to_torch(batch.observations, device),
-        actions=to_torch(batch.actions, device, dtype=torch.int64),
-        rewards=to_torch(batch.rewards, device),
-        next_observations=to_torch(batch.next_observations, device),
-        terminated=to_torch(batch.terminated, device),
-    )
+    as_float = {name: to_torch(getattr(batch, name), device)
+                for name in ("observations", "rewards", "next_observations", "terminated")}
+    return TorchBatch(actions=torch.as_tensor(batch.actions, dtype=torch.long, device=device), **as_float)
 
 
 def gradient_step(optimizer: torch.optim.Optimizer, loss: torch.Tensor, parameters: Iterable[nn.Parameter],
