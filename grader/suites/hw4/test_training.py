@@ -87,7 +87,14 @@ def seeded_initial_model(config) -> EnsembleDynamics:
 
 def max_adam_steps(config) -> int:
     """The most Adam steps run.train can take in `config` (the normalization buffers are statistics of the
-    data, not trained weights: they are not bounded)."""
-    episode = 100  # the obstacles env's step limit: whole episodes overshoot each quota by less than one
-    most_data = config["initial_random_steps"] + config["num_iterations"] * (config["steps_per_iteration"] + episode)
-    return config["num_iterations"] * config["dynamics"]["num_epochs"] * math.ceil(most_data / BATCH_SIZE)
+    data, not trained weights: they are not bounded). The fit of each iteration runs num_epochs epochs of
+    ceil(N / BATCH_SIZE) minibatches (train_ensemble, given code) on the N transitions collected so far;
+    whole episodes overshoot each quota (the random phase, each iteration's MPC steps) by less than one
+    episode, so iteration i fits on at most initial + 99 + (i - 1) (steps_per_iteration + 99) transitions
+    (the smoke config: 1099, 1298, 1497, 1696, i.e. 5 + 6 + 6 + 7 minibatches an epoch, 480 steps in all)."""
+    overshoot = 100 - 1  # the obstacles env's step limit is 100
+    most_data, steps = config["initial_random_steps"] + overshoot, 0
+    for _ in range(config["num_iterations"]):
+        steps += config["dynamics"]["num_epochs"] * math.ceil(most_data / BATCH_SIZE)
+        most_data += config["steps_per_iteration"] + overshoot
+    return steps
