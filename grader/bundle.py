@@ -13,7 +13,8 @@ The zip holds what grading this homework needs and nothing else:
     grader/suites/<hw>/           (this homework's hidden suite only, never another homework's)
     <package>/                    (the instructor edition, reference included; no notebooks,
                                    figures or Markdown: the grader stages code only), and each
-                                   package the manifest's `uses` names
+                                   package the manifest's `uses` names (staged for the worker as
+                                   its solved edition, whatever the student's earlier homework)
 Files come from `git ls-files` in a git checkout (no untracked scratch, no runs/, no .venv), else
 from a walk that drops build litter and editor backups, as the grader's staging does. The bundle is
 not a git checkout: on Gradescope, staging walks it.
