@@ -6,9 +6,12 @@
 # This notebook drives the homework from Colab or Jupyter: it installs the course, runs the public
 # tests, explores a PointMass maze with random actions and with your RND agent, draws where each
 # went, and plots the state coverage.
-# Implement the TODOs in `hw5_exploration_offline/rnd.py` first (see the README); RND uses homework 3's
-# DQN, so your homework 3 `dqn.py` and `schedules.py` must be finished too. The code you write lives
-# in those files, not in this notebook.
+# Then it learns from a fixed dataset with offline DQN and with CQL and compares what their critics
+# believe with what their greedy policies achieve.
+# Implement the TODOs in `hw5_exploration_offline/rnd.py`, `cql.py`, `awac.py`, `iql.py` and
+# `offline_training.py` first (see the README); every learner uses homework 3's DQN, so your homework 3
+# `dqn.py` and `schedules.py` must be finished too. The code you write lives in those files, not in
+# this notebook.
 
 # %% Setup
 import os, subprocess, sys
@@ -63,3 +66,28 @@ _ = subprocess.run([sys.executable, "-m", "common.plotting", "runs/notebook/rand
                     "--x", "env_steps", "--y", "state_coverage", "--out", "runs/notebook/coverage.png"],
                    check=True)
 display(Image("runs/notebook/coverage.png"))
+
+# %% [markdown]
+# ## Offline: offline DQN against CQL on the Hard maze's dataset
+# Both learn from `datasets/pointmass_hard_rnd_20k.npz` (20 000 transitions of an RND run) for 4000
+# gradient steps (about a minute of CPU each; README 4.4 uses 20 000), evaluated every 1000. Each run
+# draws `eval_return.png` and `q_estimates.png` (the critic's Q(s0, a0) next to the discounted return
+# that followed) in its run directory: offline DQN's estimate drifts above what its policy achieves.
+
+# %% Offline
+for config in ("offline_dqn_hard", "cql_hard"):
+    _ = subprocess.run([sys.executable, "-m", "hw5_exploration_offline.run",
+                        "--config", f"hw5_exploration_offline/configs/{config}.yaml",
+                        "--set", "offline_steps=4000", "eval_every=1000", f"log_root=runs/notebook/{config}"],
+                       check=True)
+
+# %% [markdown]
+# ## Returns and Q estimates
+
+# %% Offline plots
+_ = subprocess.run([sys.executable, "-m", "common.plotting", "runs/notebook/offline_dqn_hard/hw5",
+                    "runs/notebook/cql_hard/hw5", "--x", "gradient_steps", "--y", "eval_return",
+                    "--out", "runs/notebook/offline_return.png"], check=True)
+display(Image("runs/notebook/offline_return.png"))
+for config in ("offline_dqn_hard", "cql_hard"):
+    display(Image(sorted(glob.glob(f"runs/notebook/{config}/hw5/*/q_estimates.png"))[-1]))

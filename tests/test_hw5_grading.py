@@ -1,5 +1,5 @@
 """Homework 5 through the real grader: the reference earns every point, the starter none, and a broken
-submission (a hang, a NaN) loses only the tests that need the broken code."""
+submission (a hang, a syntax error, a missing function, a NaN) loses only the tests that need the broken code."""
 import json
 import subprocess
 import sys
@@ -63,9 +63,17 @@ BREAKS = Mutant(
     "broken_submission", "rnd.py",
     (("    errors = errors.detach()\n    return (errors - errors.mean())",
       "    while True:\n        pass\n    return (errors - errors.mean())"),),  # a hang in normalize_bonus
-    suite_files=("test_rnd.py",))
+    suite_files=("test_rnd.py", "test_cql.py", "test_awac.py", "test_iql.py", "test_finetune.py"),
+    also=(
+        ("iql.py", "    weight = torch.abs(tau - (diff < 0).float())\n",
+         "    weight = torch.abs(tau - (diff < 0).float()\n"),  # a syntax error (offline_training imports iql)
+        ("awac.py", "def awac_advantages(", "def awac_advantages_renamed("),  # missing
+        ("cql.py", "    return td_loss + alpha * cql_regularizer(q_values, actions)\n",
+         "    return (td_loss + alpha * cql_regularizer(q_values, actions)) * float('nan')\n"),  # NaN
+    ))
 # the tests that may lose points, by what they run; every other test must earn full marks
-BROKEN_CODE = ("normalize_bonus", "agent_update")
+BROKEN_CODE = ("normalize_bonus", "agent_update", "expectile", "iql_", "start_online_phase", "online_steps",
+               "awac_advantages", "cql_loss")
 
 
 def test_a_broken_submission_loses_only_the_tests_of_the_broken_code():
@@ -77,8 +85,15 @@ def test_a_broken_submission_loses_only_the_tests_of_the_broken_code():
     assert "not run" not in json.dumps(results["tests"]), results["output"]
     messages = {name: t["output"] for name, t in tests.items() if t["score"] == 0}
     for test, says in (("test_normalize_bonus_matches_reference", "did not finish"),
-                       ("test_agent_update_gives_dqn_the_mixed_reward_of_the_next_state", "did not finish")):
+                       ("test_agent_update_gives_dqn_the_mixed_reward_of_the_next_state", "did not finish"),
+                       ("test_expectile_loss_matches_reference", "SyntaxError"),
+                       ("test_iql_q_target_matches_reference_and_masks_terminal_states", "SyntaxError"),
+                       ("test_start_online_phase_keeps_every_dataset_transition_in_order", "SyntaxError"),
+                       ("test_awac_advantages_match_reference", "awac_advantages"),
+                       ("test_cql_loss_matches_reference", "NaN")):
         assert test in messages and says in messages[test], (test, messages.get(test))
-    # the working code keeps its points: the prediction error and the predictor's update
-    for kept in ("test_prediction_error_matches_reference", "test_rnd_update_never_changes_the_target"):
+    # the working code keeps its points
+    for kept in ("test_prediction_error_matches_reference", "test_rnd_update_never_changes_the_target",
+                 "test_cql_regularizer_matches_reference", "test_awac_q_target_matches_reference",
+                 "test_awac_weights_match_reference", "test_weighted_actor_loss_matches_reference"):
         assert tests[kept]["score"] == tests[kept]["max_score"], (kept, tests[kept]["output"])

@@ -13,7 +13,7 @@ from common.rollouts import Transitions
 from hw5_exploration_offline import minari_io
 from hw5_exploration_offline.datasets import load_dataset
 from hw5_exploration_offline.exploration import explore
-from hw5_exploration_offline.make_datasets import DEFAULT_OUT, dataset_name
+from hw5_exploration_offline.make_datasets import DEFAULT_OUT, DEFAULT_STEPS, dataset_name
 
 FIELDS = ("observations", "actions", "rewards", "next_observations", "terminated", "truncated")
 
@@ -64,11 +64,12 @@ def test_without_the_extra_the_error_says_how_to_install_it(monkeypatch):
 
 def test_a_shipped_pointmass_dataset_round_trips_through_minari(tmp_path):
     minari = pytest.importorskip("minari", reason='the optional extra: pip install -e ".[minari]"')
-    path = DEFAULT_OUT / dataset_name("Medium", "rnd", 10_000)
+    path = DEFAULT_OUT / dataset_name("Medium", "rnd", DEFAULT_STEPS)
     expected, info = load_dataset(path)
     dataset = minari_io.export_dataset(path, "hw5/pointmass-medium-rnd-v0", root=tmp_path / "minari")
     assert isinstance(dataset, minari.MinariDataset)
-    assert dataset.total_steps == len(expected) and dataset.total_episodes == info.episodes
+    cut_short = not (expected.terminated[len(expected) - 1] or expected.truncated[len(expected) - 1])
+    assert dataset.total_steps == len(expected) and dataset.total_episodes == info.episodes + cut_short
     # read back with Minari's own loader, from its folder
     reopened = minari_io.open_minari("hw5/pointmass-medium-rnd-v0", root=tmp_path / "minari")
     assert minari_io.env_id_of(reopened) == info.env_id

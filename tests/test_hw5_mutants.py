@@ -1,6 +1,6 @@
 """The hw5 hidden suite catches planted bugs, pays correct variants in full and pays cheats nothing.
 
-Each entry of grader/suites/hw5/mutants.py is the reference (or the starter) with one change planted,
+Each entry of grader/suites/hw5/mutants.py (with those of mutants_offline.py) is the reference (or the starter) with one change planted,
 graded through the real harness on the suite files that can see it. CI grades each with a fixed seed
 (from its name), so a red run is reproducible and never a draw of luck; `python -m grader.suites.hw5.mutants`
 grades them on fresh inputs, which is how a suite's fragile inputs are found.
@@ -18,6 +18,11 @@ from grader.suites.hw5 import mutants
 ISSUE_BUGS = {
     # exploration (README 3.x)
     "rnd_target_trained", "rnd_target_reinitialized_every_update", "bonus_not_normalized",
+    # offline (README 4-6, mutants_offline.py)
+    "cql_regularizer_wrong_sign", "cql_regularizer_policy_action_instead_of_logsumexp",
+    "iql_expectile_weights_reversed", "iql_value_against_the_policy_action",
+    "awac_weights_not_exponentiated", "awac_weights_not_clipped",
+    "finetune_resets_the_replay_data", "finetune_resets_the_networks",
 }
 
 

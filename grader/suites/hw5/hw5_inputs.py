@@ -14,7 +14,7 @@ import torch
 
 from common.replay_buffer import ReplayBuffer
 from grader.harness.api import assert_close, check_array
-from hw5_exploration_offline.make_datasets import DEFAULT_OUT, dataset_name
+from hw5_exploration_offline.make_datasets import DEFAULT_OUT, DEFAULT_STEPS, dataset_name
 from hw5_exploration_offline.pointmass import MAZES
 
 OBS_DIM, NUM_ACTIONS = 2, 4
@@ -23,7 +23,7 @@ TRANSITION_FIELDS = ("observations", "actions", "rewards", "next_observations", 
 
 @lru_cache(maxsize=None)
 def shipped(maze: str, method: str) -> ReplayBuffer:
-    return ReplayBuffer.load(DEFAULT_OUT / dataset_name(maze, method, 10_000))
+    return ReplayBuffer.load(DEFAULT_OUT / dataset_name(maze, method, DEFAULT_STEPS))
 
 
 def dataset_batch(rng: np.random.Generator, n: int, maze: str | None = None, method: str | None = None) -> dict:

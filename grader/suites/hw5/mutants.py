@@ -10,7 +10,8 @@ its kind says:
     bug      every test in `must_fail` loses points
     correct  a legitimate reading of the handout: every graded test scores full marks
     cheat    points without the work: every test in `must_fail` scores 0 (`must_fail=("*",)`: all of them)
-Exit status 1 when one of them does not.
+Exit status 1 when one of them does not. The entries of cql.py, awac.py, iql.py and offline_training.py
+live in mutants_offline.py; this file holds those of rnd.py (part rnd).
 """
 from __future__ import annotations
 
@@ -18,9 +19,10 @@ import sys
 from pathlib import Path
 
 from grader.mutants import HomeworkMutants, Mutant
+from grader.suites.hw5.mutants_offline import OFFLINE_FILE_SUITES, OFFLINE_MUTANTS, OFFLINE_STUBS
 
 RND = "test_rnd.py"
-FILE_SUITES = {"rnd.py": (RND,)}
+FILE_SUITES = {"rnd.py": (RND,), **OFFLINE_FILE_SUITES}
 
 # ---- rnd.py (README 3.1-3.4) ----
 ERROR = "    return ((predicted - target.detach()) ** 2).sum(dim=1)\n"
@@ -163,9 +165,9 @@ RNDDQNAgent.update = _pass_through
 """,
 }
 
-MUTANTS = RND_MUTANTS
+MUTANTS = RND_MUTANTS + OFFLINE_MUTANTS
 
-SNIPPETS: dict[str, str] = {**STUBS}
+SNIPPETS: dict[str, str] = {**STUBS, **OFFLINE_STUBS}
 
 HOMEWORK = HomeworkMutants("hw5", Path(__file__).resolve().parent, FILE_SUITES, MUTANTS, SNIPPETS)
 
