@@ -29,16 +29,21 @@ def shipped(maze: str, method: str) -> ReplayBuffer:
 def dataset_batch(rng: np.random.Generator, n: int, maze: str | None = None, method: str | None = None) -> dict:
     """The fields of common.rollouts.Transitions for n transitions of a shipped dataset (a replay sample).
 
-    Drawn until the batch holds a goal transition (terminated) and a truncated one when the dataset has
-    them, so that every flag occurs."""
-    maze = maze or str(rng.choice(list(MAZES)))
-    method = method or str(rng.choice(["random", "rnd"]))
+    Of the datasets that reached the goal (all but Medium's random walk), unless maze and method are
+    given; the batch holds a few goal transitions (terminated) and a few truncated ones, so that every
+    flag occurs."""
+    if maze is None or method is None:
+        choices = [(m, k) for m in MAZES for k in ("random", "rnd") if shipped(m, k).terminated.any()]
+        maze, method = choices[int(rng.integers(len(choices)))]
     buffer = shipped(maze, method)
     size = len(buffer)
-    special = [np.flatnonzero(flag[:size]) for flag in (buffer.terminated, buffer.truncated)]
     rows = rng.integers(0, size, size=n)
-    for k, where in enumerate(w for w in special if len(w)):
-        rows[k] = rng.choice(where)
+    position = 0
+    for flag in (buffer.terminated[:size], buffer.truncated[:size]):
+        where = np.flatnonzero(flag)
+        for row in rng.choice(where, size=min(3, len(where), n // 4), replace=False) if len(where) else ():
+            rows[position] = row
+            position += 1
     rng.shuffle(rows)
     return {name: getattr(buffer, name)[rows].copy() for name in TRANSITION_FIELDS}
 
