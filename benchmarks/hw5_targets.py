@@ -11,7 +11,9 @@ leaves result.json there and is skipped next time, so a killed benchmark continu
 
 An experiment's score is the last row of its metrics.csv: `state_coverage` for the exploration runs
 (the share of the maze's free cells the whole replay data visits), `eval_return` for the offline ones
-(greedy episodes in the maze). Seeds: 3 (the handout's exploration table), `--seeds` replaces them.
+(greedy episodes in the maze; fine-tuning: after its online phase). Seeds: 3, `--seeds` replaces them.
+Groups: exploration_{easy,medium,hard} (README 3.5), offline_{medium,hard} (CQL against offline DQN),
+cql_alpha_medium and cql_size_medium (README 4.4), awac_iql_{easy,medium} (5.8), finetune_hard (6.2).
 
 The table: experiment, env steps (exploration) or gradient steps (offline), mean and std over seeds
 of the score, each seed's score, seeds, target, minutes per run: CPU time (what a free core takes)
@@ -74,10 +76,35 @@ def _exploration(maze: str) -> Group:
                  target=(runs[1].name, "coverage >= 1.5 x random's"))
 
 
+def _offline(name: str, config: str, *overrides: str) -> Experiment:
+    """An offline run of configs/<config>.yaml, scored by its last greedy evaluation."""
+    return Experiment(name, config, overrides, metric="eval_return", steps="gradient_steps")
+
+
+CQL_ALPHAS = ("0", "0.01", "0.1", "0.3", "1", "3", "10")
+DATASET_SIZES = ("1000", "5000", "10000", "20000")
+
 GROUPS = (
     _exploration("easy"),
     _exploration("medium"),
     _exploration("hard"),
+    # README 4.4: CQL against offline DQN on the RND datasets (20k transitions, 20k gradient steps)
+    Group("offline_medium", (_offline("offline_dqn_medium", "offline_dqn_medium"), _offline("cql_medium", "cql_medium")),
+          claims=(("cql_medium", "offline_dqn_medium", 1.0),), target=("cql_medium", "higher than offline DQN")),
+    Group("offline_hard", (_offline("offline_dqn_hard", "offline_dqn_hard"), _offline("cql_hard", "cql_hard")),
+          claims=(("cql_hard", "offline_dqn_hard", 1.0),), target=("cql_hard", "higher than offline DQN")),
+    # README 4.4: CQL's alpha on Medium, and the dataset-size ablation (the first N exploration steps)
+    Group("cql_alpha_medium", tuple(_offline(f"cql_medium_alpha_{a}", "cql_medium", f"cql_alpha={a}",
+                                             f"exp_name=cql_medium_alpha_{a}") for a in CQL_ALPHAS)),
+    Group("cql_size_medium", tuple(_offline(f"cql_medium_size_{n}", "cql_medium", f"dataset_size={n}",
+                                            f"exp_name=cql_medium_size_{n}") for n in DATASET_SIZES)),
+    # README 5.8: AWAC and IQL on Easy and Medium
+    Group("awac_iql_easy", (_offline("awac_easy", "awac_easy"), _offline("iql_easy", "iql_easy"))),
+    Group("awac_iql_medium", (_offline("awac_medium", "awac_medium"), _offline("iql_medium", "iql_medium"))),
+    # README 6.2: CQL fine-tuned online on Hard after its offline phase, against CQL offline only
+    Group("finetune_hard", (_offline("cql_hard", "cql_hard"), _offline("cql_finetune_hard", "cql_finetune_hard")),
+          claims=(("cql_finetune_hard", "cql_hard", 1.0),),
+          target=("cql_finetune_hard", "higher than CQL offline only")),
 )
 
 
@@ -209,7 +236,7 @@ def main(argv=None) -> int:
     figure_dir = out / "figures" if overrides else ROOT / PACKAGE / "figures" / "targets"
     groups = select_groups(args.only)
     if not args.table_only:
-        jobs = [(e, seed) for g in groups for seed in (args.seeds or g.seeds) for e in g.experiments]
+        jobs = list(dict.fromkeys((e, seed) for g in groups for seed in (args.seeds or g.seeds) for e in g.experiments))
         with ThreadPoolExecutor(max_workers=args.jobs) as pool:
             for future in [pool.submit(run_one, out, e, seed, overrides) for e, seed in jobs]:
                 try:
