@@ -66,15 +66,15 @@ def test_the_starter_earns_nothing_and_says_what_is_missing(tmp_path: Path):
 def test_cheats_on_the_smoke_trainings_earn_no_training_points():
     cheat = Mutant("hand_written_play", "dqn.py", (), kind="cheat", suite_files=TRAINING,
                    appended=(("dqn.py", DQN_CONTROLLER), ("sac.py", SAC_HAND_WEIGHTS)))
-    # One fixed seed (crc32 of the name, as the mutant tests use). On fresh seeds the DQN half of this cheat is
-    # paid in 3 of 33 simulated gradings (2 correct updates then none: greedy returns 30, 40 and 56, one full and
-    # two half credit; most seeds play 9 to 13): a weakness of the suite's thresholds, reported, not hidden here.
+    # One fixed seed (crc32 of the name, as the mutant tests use). The DQN half (2 correct updates, then none)
+    # played 30, 40 and 56 in 3 of 33 simulated gradings (an untrained network's luck; most play 9 to 13), so the
+    # suite also asks the weights to have travelled (DQN_MIN_TRAVEL): that check fails it on every seed.
     tests = by_name(grade_changed("hw3", cheat, seed=zlib.crc32(cheat.name.encode())))
     dqn = tests["test_dqn_cartpole_smoke_training_reaches_threshold"]
     sac = tests["test_sac_inverted_pendulum_smoke_training_reaches_threshold"]
-    # both pass the update check; the controller is caught by the harness's own evaluation of the weights,
-    # the written weights by the bound on how far the run's Adam steps can move them
-    assert dqn["score"] == 0 and "mean return of the greedy policy" in dqn["output"], dqn["output"]
+    # both pass the update check; the learner that stopped is caught by how little its weights moved, the
+    # written weights by the bound on how far the run's Adam steps can move them
+    assert dqn["score"] == 0 and "the weights barely learned" in dqn["output"], dqn["output"]
     assert sac["score"] == 0 and "away from its seeded initial value" in sac["output"], sac["output"]
 
 

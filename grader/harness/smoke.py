@@ -59,7 +59,7 @@ def check_reachable_by_training(name: str, trained: np.ndarray, start: np.ndarra
 
 
 def train_and_load(submission, train: str, config: dict, initial, adam_steps: Callable[[str], tuple[float, int] | None],
-                   keep: str, budget_s: float):
+                   keep: str, budget_s: float, min_travel: float = 0.0):
     """Train in the sandbox, check the trained weights against the seeded initial ones, return them loaded.
 
     train: the dotted path of the course's training function, called in the worker with `config`
@@ -69,6 +69,9 @@ def train_and_load(submission, train: str, config: dict, initial, adam_steps: Ca
     adam_steps(name) -> (learning rate, number of Adam steps) that can have moved the tensor `name`
         during the run, or None for a tensor no optimizer trains (a statistic of the data).
     keep: what the student must leave as given for the weights to fit, e.g. "PGAgent.__init__".
+    min_travel: some trained tensor must have moved at least this far from its seeded value: learning
+        that stopped after a few updates (weights still at their initial scale) earns nothing, whatever
+        return an untrained network happens to play. Set it far below the reference's (measured) travel.
     """
     import torch
 
@@ -79,10 +82,17 @@ def train_and_load(submission, train: str, config: dict, initial, adam_steps: Ca
         f"the trained agent's parameters do not fit the course's networks (keep {keep} as given)")
     state = {name: check_array(state[name], f"trained parameter {name}", shape=tuple(value.shape))
              for name, value in expected.items()}
+    travel = 0.0
     for name, start in expected.items():
         steps = adam_steps(name)
         if steps is not None:
             check_reachable_by_training(name, state[name], start.detach().cpu().numpy(), *steps, keep=keep)
+            if state[name].size:
+                travel = max(travel, float(np.max(np.abs(state[name].astype(np.float64) - start.detach().cpu().numpy()))))
+    assert travel >= min_travel, (
+        f"after the smoke training no parameter is further than {travel:.3g} from its seeded initial value, where "
+        f"training moves some by more than {min_travel:g}: the weights barely learned (does update() stop "
+        "changing them after a few calls?)")
     initial.load_state_dict({name: torch.as_tensor(value) for name, value in state.items()})
     return initial
 
