@@ -95,7 +95,10 @@ GROUPS = (
           overestimation=(("dqn_lunarlander", "double_dqn_lunarlander"),)),
     Group("sac_inverted_pendulum", tuple(f"sac_inverted_pendulum_{v}" for v in ("reinforce1", "reinforceN", "reparam")),
           950.0, "reparameterized >= 950 within 20k steps", "sac_inverted_pendulum_reparam", seeds=COMPARISON_SEEDS,
-          claims=(("sac_inverted_pendulum_reparam", "sac_inverted_pendulum_reinforceN"),
+          # Not claimed: reparam > reinforceN. With one action dimension, 8 samples and the leave-one-out
+          # baseline keep REINFORCE's variance low: its seed 0 reached 1000 at 8k env steps, before every
+          # reparameterized seed (10k-14k). Both beat REINFORCE-1, which is what README 3.6 asks to explain.
+          claims=(("sac_inverted_pendulum_reparam", "sac_inverted_pendulum_reinforce1"),
                   ("sac_inverted_pendulum_reinforceN", "sac_inverted_pendulum_reinforce1"))),
     Group("sac_halfcheetah", tuple(f"sac_halfcheetah_{b}" for b in ("single", "mean", "min")), 5000.0,
           "clipped double-Q (min) >= 5000 within 300k steps", "sac_halfcheetah_min", seeds=COMPARISON_SEEDS,
