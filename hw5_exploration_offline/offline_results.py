@@ -116,6 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--against", default=None, help="group by this config key (cql_alpha, dataset_size, ...)")
     parser.add_argument("--last", type=int, default=3, help="evaluations averaged into a run's final value")
     parser.add_argument("--out", type=Path, default=None, help="with --against: the plot's path")
+    parser.add_argument("--finished", action="store_true", help="only runs that finished (checkpoints/agent.pt written)")
     args = parser.parse_args(argv)
     try:
         runs = find_runs(args.runs)
@@ -125,10 +126,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(error)
         return 2
     results = [r for r in results if args.only is None or r.experiment.startswith(args.only)]
+    if args.finished:
+        results = [r for r in results if (r.run_dir / "checkpoints" / "agent.pt").exists()]
     if not results:
         print("no offline runs found (runs with an eval_q_estimate column)")
         return 2
     groups = group(results, args.against)
+    if args.against:
+        try:
+            groups = dict(sorted(groups.items(), key=lambda item: float(item[0])))
+        except (TypeError, ValueError):
+            pass  # values that are not numbers keep the order of first appearance
     print(table(groups, args.against or "experiment"))
     if args.against and args.out:
         print(f"plot: {plot_against(groups, args.against, args.out)}")
