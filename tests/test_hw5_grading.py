@@ -1,5 +1,6 @@
-"""Homework 5 through the real grader: the reference earns every point, the starter none, and a broken
-submission (a hang, a syntax error, a missing function, a NaN) loses only the tests that need the broken code."""
+"""Homework 5 through the real grader: the reference earns every point, the starter none, weights written by
+hand earn no training points, and a broken submission (a hang, a syntax error, a missing function, a NaN)
+loses only the tests that need the broken code."""
 import json
 import subprocess
 import sys
@@ -56,6 +57,34 @@ def test_the_starter_earns_nothing_and_says_what_is_missing(tmp_path: Path):
     assert results["score"] == 0 and not paid, paid
     assert all("not implemented yet" in t["output"] for t in results["tests"]), \
         [(t["name"], t["output"][:200]) for t in results["tests"] if "not implemented yet" not in t["output"]]
+
+
+# CQL: two correct updates (the training's update check), then the Q-network's output bias written by hand.
+CQL_HAND_WEIGHTS = '''
+
+_course_update = CQLAgent.update
+
+
+def _update_twice_then_write_weights(self, batch):
+    self._calls = getattr(self, "_calls", 0) + 1
+    if self._calls <= 2:
+        return _course_update(self, batch)
+    with torch.no_grad():
+        self.dqn.q_network.net[-1].bias.copy_(torch.tensor([1000.0, 0.0, 0.0, 0.0]))
+    return {"q_loss": 0.0, "cql_regularizer": 0.0, "q_values": 0.0, "ood_q_values": 0.0, "target_values": 0.0,
+            "grad_norm": 0.0}
+
+
+CQLAgent.update = _update_twice_then_write_weights
+'''
+
+
+def test_weights_written_by_hand_earn_no_training_points():
+    cheat = Mutant("hand_written_weights", "cql.py", (), kind="cheat", suite_files=("test_training.py",),
+                   appended=(("cql.py", CQL_HAND_WEIGHTS),))
+    test = by_name(grade_changed(cheat))["test_cql_smoke_training_reaches_the_goal"]
+    # it passes the update check; the bound on how far the run's Adam steps can move a weight catches it
+    assert test["score"] == 0 and "away from its seeded initial value" in test["output"], test["output"]
 
 
 # A broken submission: each break must cost only the tests that run the broken code.
