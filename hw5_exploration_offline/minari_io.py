@@ -8,7 +8,7 @@ data when the transitions are in order: an episode ends at a step that is termin
 and inside an episode s'_t == s_{t+1}. The last episode of an exploration run may be cut by the end
 of the run: it keeps neither flag on its last step, in both formats.
 
-    pip install minari==0.5.4 h5py==3.16.0     # the optional extra: minari with its HDF5 storage
+    pip install -e ".[minari]"        # the optional extra: minari 0.5.4 with its HDF5 storage (h5py)
 
     # a shipped dataset as the Minari dataset hw5/pointmass-medium-rnd-v0 under ./minari_data
     python -m hw5_exploration_offline.minari_io export hw5_exploration_offline/datasets/pointmass_medium_rnd_10k.npz \
@@ -41,7 +41,7 @@ from hw5_exploration_offline import pointmass  # noqa: F401  (registers the maze
 from hw5_exploration_offline.datasets import DatasetInfo, describe, load_dataset, save_dataset
 from hw5_exploration_offline.pointmass import ENV_IDS
 
-INSTALL_HINT = "Minari is an optional extra of the course: pip install minari==0.5.4 h5py==3.16.0"
+INSTALL_HINT = 'Minari is an optional extra of the course: pip install -e ".[minari]" (minari 0.5.4 and h5py)'
 
 
 def require_minari():
