@@ -2,59 +2,19 @@
 hand earn no training points, and a broken submission (a hang, a syntax error, a missing function, a NaN)
 loses only the tests that need the broken code."""
 import json
-import subprocess
-import sys
 from pathlib import Path
 
-import yaml
-
-from grader.mutants import HomeworkMutants, Mutant
-from grader.starter import make_starter
-
-ROOT = Path(__file__).resolve().parents[1]
-MANIFEST = yaml.safe_load((ROOT / "hw5_exploration_offline" / "submission.yaml").read_text())
-SUITE = ROOT / "grader" / "suites" / "hw5"
-
-
-def copy_submission(out: Path, starter: bool = False) -> Path:
-    for name in MANIFEST["files"]:
-        (out / name).parent.mkdir(parents=True, exist_ok=True)
-        text = (ROOT / name).read_text()
-        (out / name).write_text(make_starter(text, name, hw="hw5").text if starter else text)
-    return out
-
-
-def grade(tmp_path: Path, submission: Path | None) -> dict:
-    out = tmp_path / "results.json"
-    command = [sys.executable, "-m", "grader", "grade", "hw5", "--out", str(out)]
-    if submission is not None:
-        command += ["--submission", str(submission)]
-    subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900)
-    return json.loads(out.read_text())
-
-
-def grade_changed(mutant: Mutant) -> dict:
-    """Grade the reference with `mutant`'s change, on its suite files only (grader/mutants.py)."""
-    homework = HomeworkMutants("hw5", SUITE, {}, (mutant,))
-    return homework.run(mutant)[1]
-
-
-def by_name(results: dict) -> dict:
-    return {t["name"].split(":")[0]: t for t in results["tests"]}
+from grader.mutants import Mutant
+from tests.grading_helpers import by_name, copy_submission, grade, grade_changed, reference_problems, starter_problems
 
 
 def test_the_reference_earns_every_point(tmp_path: Path):
-    results = grade(tmp_path, None)
-    short = [(t["name"], t["output"][:300]) for t in results["tests"] if t["score"] < t["max_score"]]
-    assert results["score"] == sum(MANIFEST["parts"].values()) and not short, short
-    assert "tests add up to" not in results["output"], results["output"]  # each part's points match the manifest
-    assert "reserved times add up to" not in results["output"], results["output"]  # the time reserves fit the budget
+    assert not reference_problems("hw5", grade("hw5", tmp_path))
 
 
 def test_the_starter_earns_nothing_and_says_what_is_missing(tmp_path: Path):
-    results = grade(tmp_path, copy_submission(tmp_path / "starter", starter=True))
-    paid = [(t["name"], t["score"]) for t in results["tests"] if t["score"] > 0]
-    assert results["score"] == 0 and not paid, paid
+    results = grade("hw5", tmp_path, copy_submission("hw5", tmp_path / "starter", starter=True))
+    assert not starter_problems(results)
     assert all("not implemented yet" in t["output"] for t in results["tests"]), \
         [(t["name"], t["output"][:200]) for t in results["tests"] if "not implemented yet" not in t["output"]]
 
@@ -82,7 +42,7 @@ CQLAgent.update = _update_twice_then_write_weights
 def test_weights_written_by_hand_earn_no_training_points():
     cheat = Mutant("hand_written_weights", "cql.py", (), kind="cheat", suite_files=("test_training.py",),
                    appended=(("cql.py", CQL_HAND_WEIGHTS),))
-    test = by_name(grade_changed(cheat))["test_cql_smoke_training_reaches_the_goal"]
+    test = by_name(grade_changed("hw5", cheat))["test_cql_smoke_training_reaches_the_goal"]
     # it passes the update check; the bound on how far the run's Adam steps can move a weight catches it
     assert test["score"] == 0 and "away from its seeded initial value" in test["output"], test["output"]
 
@@ -106,7 +66,7 @@ BROKEN_CODE = ("normalize_bonus", "agent_update", "expectile", "iql_", "start_on
 
 
 def test_a_broken_submission_loses_only_the_tests_of_the_broken_code():
-    results = grade_changed(BREAKS)
+    results = grade_changed("hw5", BREAKS)
     tests = by_name(results)
     unfair = [(name, t["output"][:200]) for name, t in tests.items()
               if t["score"] < t["max_score"] and not any(code in name for code in BROKEN_CODE)]
