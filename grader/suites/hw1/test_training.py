@@ -32,9 +32,13 @@ from smoke_config import BC_SMOKE_CONFIG, ENV_ID, EVAL_EPISODES, evaluate, seede
 # Most episodes run like the expert; a few flip the cheetah onto its back and earn about -100 (2 of 50 above, and
 # 3 more partly), which is what pulls a seed's mean down. At 1000 Adam steps the spread was wider (min 2361,
 # 3 of 10 seeds with a flipped episode), hence 3000 steps. The test draws its training and evaluation seeds at
-# random, so the threshold sits far below every measured seed (it fails only when 3-4 of the 5 episodes flip),
-# and its half credit far above an untrained policy.
-BC_THRESHOLD, BC_HALF_CREDIT = 1500.0, 500.0
+# random, so the threshold sits far below every measured seed, and its half credit far above an untrained policy.
+# A clean-clone CI run then drew a seed on which the reference played 1231 (most of its 5 episodes flipped), under
+# the first threshold of 1500. Seeds 10..25 (`--seeds 10-17`, `--seeds 18-25`, each with its own evaluation seeds):
+#   5168.9 4010.3 4918.6 5085.7 4291.0 4880.1 3845.2 4269.2 4765.9 4587.9 3038.1 4524.9 4968.2 2486.4 3668.0 4600.1
+#   (min 2486, median 4586; single flipped episodes earn -35 to -266). So full credit needs 500, which 4 flips in
+#   5 episodes still reach (about 900), and half credit 150, above an untrained policy (-10 to -33) and a flip.
+BC_THRESHOLD, BC_HALF_CREDIT = 500.0, 150.0
 
 
 @points(10, part="bc_training")
@@ -52,7 +56,7 @@ def test_bc_halfcheetah_smoke_training_reaches_threshold(submission, rng, credit
     pay_for_return(credit, mean, BC_THRESHOLD, BC_HALF_CREDIT,
         f"after smoke training the mean return of the mean action over {EVAL_EPISODES} {ENV_ID} episodes is "
         f"{mean:.1f}; full credit needs {BC_THRESHOLD:g} (half credit {BC_HALF_CREDIT:g}); the reference reaches "
-        "2951 to 5130 (median 4604), an untrained policy about -10")
+        "1231 to 5169 (median 4600), an untrained policy about -10")
 
 
 def check_train_bc_on_the_demonstrations(submission, rng, config) -> None:
