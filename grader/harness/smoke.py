@@ -47,15 +47,17 @@ def adam_max_travel(learning_rate: float, steps: int, betas: tuple[float, float]
 
 
 def check_reachable_by_training(name: str, trained: np.ndarray, start: np.ndarray, learning_rate: float,
-                                steps: int, keep: str) -> None:
+                                steps: int, keep: str) -> float:
     """Fail unless parameter `name` stayed within what `steps` Adam steps of `learning_rate` can move it
-    from its seeded initial value `start`. keep: what the student must leave as given (the message says)."""
+    from its seeded initial value `start`; return how far it moved (its largest entry's distance).
+    keep: what the student must leave as given (the message says)."""
     bound = adam_max_travel(learning_rate, steps) * 1.001 + 1e-6
     moved = float(np.max(np.abs(trained.astype(np.float64) - start))) if start.size else 0.0
     assert moved <= bound, (
         f"the trained parameter {name} is {moved:.3g} away from its seeded initial value; {steps} Adam steps "
         f"of learning rate {learning_rate:g} move it at most {bound:.3g}. Only weights that training produced "
         f"earn the training points (keep {keep} as given, and change the weights only through the optimizer)")
+    return moved
 
 
 def train_and_load(submission, train: str, config: dict, initial, adam_steps: Callable[[str], tuple[float, int] | None],
@@ -86,9 +88,8 @@ def train_and_load(submission, train: str, config: dict, initial, adam_steps: Ca
     for name, start in expected.items():
         steps = adam_steps(name)
         if steps is not None:
-            check_reachable_by_training(name, state[name], start.detach().cpu().numpy(), *steps, keep=keep)
-            if state[name].size:
-                travel = max(travel, float(np.max(np.abs(state[name].astype(np.float64) - start.detach().cpu().numpy()))))
+            moved = check_reachable_by_training(name, state[name], start.detach().cpu().numpy(), *steps, keep=keep)
+            travel = max(travel, moved)
     assert travel >= min_travel, (
         f"after the smoke training no parameter is further than {travel:.3g} from its seeded initial value, where "
         f"training moves some by more than {min_travel:g}: the weights barely learned (does update() stop "

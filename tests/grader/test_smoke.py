@@ -37,10 +37,11 @@ def test_adam_first_step_is_the_learning_rate_and_the_bound_holds_for_any_gradie
 
 def test_weights_written_by_hand_fail_the_bound_and_trained_ones_pass():
     start = np.zeros(5)
-    check_reachable_by_training("w", start + 0.039, start, learning_rate=0.01, steps=4, keep="Net.__init__")
+    moved = check_reachable_by_training("w", start + 0.039, start, learning_rate=0.01, steps=4, keep="Net.__init__")
+    assert moved == pytest.approx(0.039)   # train_and_load's min_travel check uses the returned distance
     with pytest.raises(AssertionError, match=r"trained parameter w is 1 away .*4 Adam steps .*keep Net.__init__"):
         check_reachable_by_training("w", start + 1.0, start, learning_rate=0.01, steps=4, keep="Net.__init__")
-    check_reachable_by_training("empty", np.zeros(0), np.zeros(0), 0.01, 0, keep="Net.__init__")
+    assert check_reachable_by_training("empty", np.zeros(0), np.zeros(0), 0.01, 0, keep="Net.__init__") == 0.0
 
 
 @pytest.mark.parametrize("mean, fraction, passed", [(60.0, 0.0, True), (59.9, 0.5, False), (40.0, 0.5, False),
