@@ -9,15 +9,12 @@ grader.suites.hw2.mutants` grades them on fresh inputs, which is how a suite's f
 import pytest
 
 from grader.suites.hw2 import mutants
+from tests.grading_helpers import check_graded_as_kind, missing_mutants, mutant_names
 
 
-
-@pytest.mark.parametrize("name", [m.name for m in mutants.MUTANTS])
+@pytest.mark.parametrize("name", mutant_names(mutants.MUTANTS))   # all graded in the default run
 def test_planted_change_is_graded_as_its_kind_requires(name, graded_mutants):
-    mutant = next(m for m in mutants.MUTANTS if m.name == name)
-    problem, results = graded_mutants[name]  # graded with seed crc32(name), see tests/conftest.py
-    summary = [(t["name"].split(":")[0], t["score"], t["max_score"]) for t in results["tests"]]
-    assert problem is None, f"{name} [{mutant.kind}]: {problem}\n{summary}\n{results['output'][-2000:]}"
+    check_graded_as_kind(name, mutants.MUTANTS, graded_mutants)  # graded with seed crc32(name), see tests/conftest.py
 
 
 # the "hidden suite must catch" list of homework 2's issue, and the held-out classes of issues 8 and 9
@@ -34,10 +31,7 @@ CHEATS = {"controller_in_weights", "controller_in_weights_after_a_few_updates", 
 
 
 def test_every_class_of_the_issues_has_an_entry():
-    kinds = {m.name: m.kind for m in mutants.MUTANTS}
-    assert ISSUE_BUGS <= {name for name, kind in kinds.items() if kind == "bug"}
-    assert CORRECT_VARIANTS <= {name for name, kind in kinds.items() if kind == "correct"}
-    assert CHEATS <= {name for name, kind in kinds.items() if kind == "cheat"}
+    assert not missing_mutants(mutants.MUTANTS, ISSUE_BUGS, CORRECT_VARIANTS, CHEATS)
 
 
 def test_the_suite_and_its_mutants_follow_the_rules():

@@ -14,6 +14,7 @@ cheat; the other bugs (classic mistakes beyond the issue's list) are marked slow
 import pytest
 
 from grader.suites.hw3 import mutants
+from tests.grading_helpers import check_graded_as_kind, missing_mutants, mutant_names
 
 # the "hidden suite must catch" list of homework 3's issue (10)
 ISSUE_BUGS = {
@@ -37,25 +38,13 @@ CORRECT_VARIANTS = {"schedule_written_with_a_branch", "epsilon_greedy_draws_only
 CHEATS = {"vacuous_stubs", "sac_zero_stubs"}
 
 
-def graded_in_the_default_run(mutant) -> bool:
-    return mutant.name in ISSUE_BUGS or mutant.kind in ("correct", "cheat")
-
-
-@pytest.mark.parametrize("name", [
-    m.name if graded_in_the_default_run(m) else pytest.param(m.name, marks=pytest.mark.slow) for m in mutants.MUTANTS])
+@pytest.mark.parametrize("name", mutant_names(mutants.MUTANTS, ISSUE_BUGS))
 def test_planted_change_is_graded_as_its_kind_requires(name, graded_mutants):
-    mutant = next(m for m in mutants.MUTANTS if m.name == name)
-    problem, results = graded_mutants[name]  # graded with seed crc32(name), see tests/conftest.py
-    summary = [(t["name"].split(":")[0], t["score"], t["max_score"]) for t in results["tests"]]
-    assert problem is None, f"{name} [{mutant.kind}]: {problem}\n{summary}\n{results['output'][-2000:]}"
+    check_graded_as_kind(name, mutants.MUTANTS, graded_mutants)  # graded with seed crc32(name), see tests/conftest.py
 
 
 def test_every_class_of_the_issue_has_an_entry():
-    kinds = {m.name: m.kind for m in mutants.MUTANTS}
-    assert ISSUE_BUGS <= {name for name, kind in kinds.items() if kind == "bug"}, \
-        sorted(ISSUE_BUGS - {name for name, kind in kinds.items() if kind == "bug"})
-    assert CORRECT_VARIANTS <= {name for name, kind in kinds.items() if kind == "correct"}
-    assert CHEATS <= {name for name, kind in kinds.items() if kind == "cheat"}
+    assert not missing_mutants(mutants.MUTANTS, ISSUE_BUGS, CORRECT_VARIANTS, CHEATS)
 
 
 def test_the_suite_and_its_mutants_follow_the_rules():
