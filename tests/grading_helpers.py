@@ -12,7 +12,8 @@
 
 `grade` runs `python -m grader grade` as a student's grading runs (whole suite, sandbox, CLI);
 `grade_changed` grades the reference with a planted change on the suite files it names only
-(grader/mutants.py), which is cheaper: use it for cheats and broken submissions.
+(grader/mutants.py), which is cheaper: use it for cheats and broken submissions
+(`check_a_broken_submission` grades one and checks that only the tests of the broken code lose points).
 
 A homework's mutant tests (tests/test_hwN_mutants.py) in full:
 
@@ -36,6 +37,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Iterable
 import sys
 from pathlib import Path
 
@@ -93,6 +95,29 @@ def starter_problems(results: dict) -> list:
     """Tests that paid the starter anything (and a non-zero total). Empty when the starter earns nothing."""
     paid = [(t["name"], t["score"]) for t in results["tests"] if t["score"] > 0]
     return paid + ([("score", results["score"])] if results["score"] != 0 else [])
+
+
+def check_a_broken_submission(hw: str, breaks: Mutant, broken_code: Iterable[str],
+                              zero_saying: Iterable[tuple[str, str]], kept: Iterable[str]) -> None:
+    """Grade `breaks` (the reference with a syntax error, a missing function, a hang, a NaN planted) and fail
+    unless each break costs only the tests that run the broken code.
+
+    broken_code: fragments of the names of the tests that may lose points; every other test must earn full
+        marks, and every test must have run (a break must not stop the rest of the suite).
+    zero_saying: (test, what its message says): tests that score 0 with a message that names their break.
+    kept: tests of the working code, which must keep their points.
+    """
+    results = grade_changed(hw, breaks)
+    tests = by_name(results)
+    unfair = [(name, t["output"][:200]) for name, t in tests.items()
+              if t["score"] < t["max_score"] and not any(code in name for code in broken_code)]
+    assert not unfair, unfair
+    assert "not run" not in json.dumps(results["tests"]), results["output"]
+    messages = {name: t["output"] for name, t in tests.items() if t["score"] == 0}
+    for test, says in zero_saying:
+        assert test in messages and says in messages[test], (test, messages.get(test))
+    for test in kept:
+        assert tests[test]["score"] == tests[test]["max_score"], (test, tests[test]["output"])
 
 
 # ---------------------------------------------------------------------------------------------
