@@ -5,6 +5,7 @@ run_autograder at the zip's root; the zip extracted to /autograder/source; the s
 /autograder/submission; run_autograder must leave /autograder/results/results.json. setup.sh's
 installs are not run here (the tests use this venv); everything run_autograder does is.
 """
+import ast
 import json
 import os
 import shutil
@@ -16,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.bundle import write_bundle
-from grader.manifest import find_homework
+from grader.bundle import bundle_files, write_bundle
+from grader.manifest import REGISTRY, find_homework
 from grader.sandbox.launcher import _readable_by_others, bwrap_works
 
 REPO = Path(__file__).resolve().parents[2]
@@ -128,6 +129,40 @@ def test_hw2_reference_gets_full_marks_through_run_autograder(tmp_path):
                             "print(grader.__file__); print(p.__file__)"], cwd=source, capture_output=True,
                            text=True, env={**os.environ, "PYTHONPATH": str(source)})
     assert all(line.startswith(str(source)) for line in where.stdout.split()), where.stdout
+
+
+def grader_modules_imported_by(path: Path) -> set[str]:
+    """The grader modules a suite file imports, as archive paths ("grader/harness/twins.py")."""
+    modules = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            dotted = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            # `from grader.harness import twins` imports the module grader.harness.twins
+            dotted = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+        else:
+            continue
+        for name in dotted:
+            if name.split(".")[0] == "grader":
+                for candidate in (f"{name.replace('.', '/')}.py", f"{name.replace('.', '/')}/__init__.py"):
+                    if (REPO / candidate).is_file():
+                        modules.add(candidate)
+    return modules
+
+
+@pytest.mark.parametrize("hw", sorted(REGISTRY))
+def test_every_grader_module_a_suite_imports_ships_in_its_bundle(hw):
+    """A bundle ships one suite, so suites share code through grader/harness (smoke.py, twins.py):
+    each module a suite imports must be in the bundle (a new harness module must be tracked by git)."""
+    homework = find_homework(hw)
+    if not homework.suite_dir.is_dir():
+        pytest.skip(f"{hw} has no hidden suite yet")
+    names = set(bundle_files(homework))
+    graded = [path for path in homework.suite_dir.glob("*.py")
+              if not path.name.startswith("mutants")]             # mutants*.py: instructor tools, never graded
+    imported = set().union(*(grader_modules_imported_by(path) for path in graded))
+    assert "grader/harness/api.py" in imported                   # the parse sees the suite's imports
+    assert imported <= names, sorted(imported - names)
 
 
 @pytest.fixture(scope="module")

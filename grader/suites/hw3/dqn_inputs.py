@@ -13,7 +13,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from grader.harness.api import assert_close, check_array
+from grader.harness import twins
+from grader.harness.twins import (  # noqa: F401 (the tests import them from here)
+    FORGIVEN_FRACTION, assert_same_parameters, remote_tensor, state_of)
 from hw3_qlearning_ac.dqn import DQNAgent
 
 AGENT = "hw3_qlearning_ac.dqn.DQNAgent"
@@ -58,13 +60,6 @@ def replay_batch(rng: np.random.Generator, n: int, obs_dim: int, num_actions: in
                 terminated=terminated, truncated=truncated)
 
 
-def remote_tensor(submission, array, requires_grad: bool = False):
-    """A torch tensor in the worker (what the student's functions take)."""
-    if requires_grad:
-        return submission.new("torch.tensor", array, requires_grad=True)
-    return submission.new("torch.as_tensor", array)
-
-
 def credit_for_cases(credit, cases) -> None:
     """Run each check of one test (a callable that raises AssertionError when the student is wrong):
     the test earns the share that passes and fails with the messages of the others."""
@@ -79,10 +74,6 @@ def credit_for_cases(credit, cases) -> None:
 
 
 # ----------------------------------------------------------------------------------- twin agents
-def state_of(module) -> dict:
-    return {name: value.detach().numpy().copy() for name, value in module.state_dict().items()}
-
-
 def agent_settings(rng: np.random.Generator, **overrides) -> dict:
     """An agent config (the `agent:` section of a config file) with small networks, for fast tests."""
     hidden = int(rng.choice([16, 24, 32]))
@@ -132,26 +123,8 @@ def agent_batch(rng: np.random.Generator, local, n: int, obs_dim: int, num_actio
 
 def student_parameters(submission, student, local, prefix: str, what: str) -> dict:
     """The student's parameters named `prefix...` as arrays, each checked against the reference's shape."""
-    got = submission.get_state(student)
-    if not isinstance(got, dict):
-        raise AssertionError(f"{what}: state_dict() must return a dict of tensors")
-    expected = {k: v for k, v in state_of(local).items() if k.startswith(prefix)}
-    missing = sorted(set(expected) - set(got))
-    assert not missing, f"{what}: state_dict() lacks {missing[:3]} (keep q_network and target_network as built)"
-    return {k: check_array(got[k], f"{what} parameter {k}", shape=v.shape) for k, v in expected.items()}
-
-
-FORGIVEN_FRACTION = 0.005  # of the entries of one tensor: Adam's per-entry scaling amplifies float rounding
-
-
-def assert_same_parameters(got: dict, expected: dict, what: str) -> None:
-    """Parameters equal up to float rounding. Adam divides each gradient entry by its own size, so an
-    entry whose gradient is near 0 moves by an amount that rounding alone can change (a correct loss
-    written another way adds in another order): a few such entries are forgiven."""
-    for name, value in expected.items():
-        mismatched = int((~np.isclose(got[name], value, rtol=1e-3, atol=1e-5)).sum())
-        if mismatched > int(FORGIVEN_FRACTION * value.size):
-            assert_close(got[name], value, f"{what}: parameter {name}", rtol=1e-3, atol=1e-5)
+    return twins.student_parameters(submission, student, local_parameters(local, prefix), what,
+                                    keep="q_network and target_network as built")
 
 
 def assert_online_network_matches(submission, student, local, what: str) -> None:
@@ -169,4 +142,4 @@ def same_parameters(got: dict, expected: dict) -> bool:
 
 
 def local_parameters(local, prefix: str) -> dict:
-    return {k: v for k, v in state_of(local).items() if k.startswith(prefix)}
+    return twins.with_prefix(state_of(local), prefix)

@@ -13,7 +13,8 @@ import numpy as np
 import torch
 
 from common.replay_buffer import ReplayBuffer
-from grader.harness.api import assert_close, check_array
+from grader.harness.twins import (  # noqa: F401 (the tests import them from here)
+    FORGIVEN_FRACTION, assert_same_parameters, remote_tensor, state_of, student_parameters, with_prefix)
 from hw5_exploration_offline.make_datasets import DEFAULT_OUT, DEFAULT_STEPS, dataset_name
 from hw5_exploration_offline.pointmass import MAZES
 
@@ -68,43 +69,6 @@ def probabilities(rng: np.random.Generator, n: int) -> np.ndarray:
     return (probs / probs.sum(axis=1, keepdims=True)).astype(np.float32)
 
 
-def remote_tensor(submission, array, requires_grad: bool = False):
-    """A torch tensor in the worker (what the student's functions take)."""
-    if requires_grad:
-        return submission.new("torch.tensor", array, requires_grad=True)
-    return submission.new("torch.as_tensor", array)
-
-
-def state_of(module) -> dict:
-    return {name: value.detach().numpy().copy() for name, value in module.state_dict().items()}
-
-
 def seeded(rng: np.random.Generator) -> None:
     torch.manual_seed(int(rng.integers(1 << 30)))
 
-
-def student_parameters(submission, student, expected: dict, what: str) -> dict:
-    """The student's parameters named like `expected`'s keys, each checked against its shape."""
-    got = submission.get_state(student)
-    if not isinstance(got, dict):
-        raise AssertionError(f"{what}: state_dict() must return a dict of tensors")
-    missing = sorted(set(expected) - set(got))
-    assert not missing, f"{what}: state_dict() lacks {missing[:3]} (keep the networks as the course builds them)"
-    return {k: check_array(got[k], f"{what} parameter {k}", shape=v.shape) for k, v in expected.items()}
-
-
-FORGIVEN_FRACTION = 0.005  # of the entries of one tensor: Adam's per-entry scaling amplifies float rounding
-
-
-def assert_same_parameters(got: dict, expected: dict, what: str) -> None:
-    """Parameters equal up to float rounding. Adam divides each gradient entry by its own size, so an
-    entry whose gradient is near 0 moves by an amount that rounding alone can change (a correct loss
-    written another way adds in another order): a few such entries are forgiven."""
-    for name, value in expected.items():
-        mismatched = int((~np.isclose(got[name], value, rtol=1e-3, atol=1e-5)).sum())
-        if mismatched > int(FORGIVEN_FRACTION * value.size):
-            assert_close(got[name], value, f"{what}: parameter {name}", rtol=1e-3, atol=1e-5)
-
-
-def with_prefix(state: dict, prefix: str) -> dict:
-    return {k: v for k, v in state.items() if k.startswith(prefix)}
