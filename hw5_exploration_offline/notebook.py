@@ -69,8 +69,9 @@ display(Image("runs/notebook/coverage.png"))
 
 # %% [markdown]
 # ## Offline: offline DQN against CQL on the Hard maze's dataset
-# Both learn from `datasets/pointmass_hard_rnd_20k.npz` (20 000 transitions of an RND run) for 4000
-# gradient steps (about a minute of CPU each; README 4.4 uses 20 000), evaluated every 1000. Each run
+# Both learn from the first 10 000 transitions of `datasets/pointmass_hard_rnd_20k.npz` (an RND run;
+# `dataset_size: 10000` in their configs) for 4000 gradient steps (about a minute of CPU each;
+# README 4.4 uses 20 000), evaluated every 1000. Each run
 # draws `eval_return.png` and `q_estimates.png` (the critic's Q(s0, a0) next to the discounted return
 # that followed) in its run directory: offline DQN's estimate drifts above what its policy achieves.
 
