@@ -33,15 +33,14 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
-import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
+
+from benchmarks.runs import check_overrides, minutes_cell, run_to_end, stats_cell  # shared by every benchmark
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG_DIR = ROOT / "hw2_policy_gradient" / "configs"
@@ -118,16 +117,10 @@ def run_one(out: Path, config: str, seed: int, overrides=()) -> dict:
         return done
     log_root = run_dir_of(out, config, seed)
     log_root.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "DEEPRL_PROGRESS": "0", "DEEPRL_TORCH_THREADS": "1", "OMP_NUM_THREADS": "1"}
     command = [sys.executable, *run_command(config, seed, overrides)[1:], f"log_root={log_root}"]
-    start = time.perf_counter()
-    with (log_root / "stdout.log").open("w") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        _, status, usage = os.wait4(process.pid, 0)  # this child's own CPU time, whatever runs beside it
-        process.returncode = os.waitstatus_to_exitcode(status)
-    minutes = (time.perf_counter() - start) / 60
-    if process.returncode != 0:
-        raise RuntimeError(f"{config} seed {seed} failed (exit {process.returncode}): see {log_root / 'stdout.log'}")
+    returncode, usage, minutes = run_to_end(command, log_root / "stdout.log")
+    if returncode != 0:
+        raise RuntimeError(f"{config} seed {seed} failed (exit {returncode}): see {log_root / 'stdout.log'}")
     metrics_paths = sorted(log_root.glob("hw2/*/metrics.csv"))
     with metrics_paths[-1].open() as file:  # the newest, should a killed run have left an older one
         rows = list(csv.DictReader(file))
@@ -159,18 +152,6 @@ def _average(result: dict, column: str) -> float:
     return result[key]
 
 
-def _minutes(results: list[dict]) -> str:
-    """CPU minutes (what one free core takes) and, in brackets, wall minutes, both means over seeds."""
-    wall = f"{np.mean([r['wall_minutes'] for r in results]):.1f}"
-    if any("cpu_minutes" not in r for r in results):
-        return f"- ({wall})"
-    return f"{np.mean([r['cpu_minutes'] for r in results]):.1f} ({wall})"
-
-
-def _stats(values) -> str:
-    return f"{np.mean(values):.1f} ± {np.std(values):.1f}"
-
-
 def summarize(out: Path, groups, seeds_override=None, overrides=()) -> list[str]:
     """The markdown results table of every finished run, then a line per target and per lesson."""
     lines = ["| experiment | env steps | final eval return | eval return averaged over training | seeds "
@@ -190,9 +171,9 @@ def summarize(out: Path, groups, seeds_override=None, overrides=()) -> list[str]
             averages[config] = [_average(r, "eval_return") for r in results]
             train_averages[config] = {r["seed"]: _average(r, "train_return") for r in results}
             lines.append(
-                f"| {config} | {int(np.mean([r['env_steps'] for r in results]))} | {_stats(finals[config])} | "
-                f"{_stats(averages[config])} | {len(results)} | {group.target_text} | "
-                f"{_minutes(results)} | `{command}` |"
+                f"| {config} | {int(np.mean([r['env_steps'] for r in results]))} | {stats_cell(finals[config])} | "
+                f"{stats_cell(averages[config])} | {len(results)} | {group.target_text} | "
+                f"{minutes_cell(results)} | `{command}` |"
             )
         if finals and group.target is not None:
             means = {config: np.mean(values) for config, values in finals.items()}
@@ -251,21 +232,6 @@ def select_groups(only: list[str]) -> list[Group]:
             selected.append(replace(group, configs=configs,
                                     claims=tuple(p for p in group.claims if set(p) <= set(configs))))
     return selected
-
-
-def check_overrides(out: Path, overrides: list[str], table_only: bool) -> list[str]:
-    """The overrides this OUT was run with; refuses other ones (one table, one setting)."""
-    path = out / "overrides.json"
-    if path.exists():
-        recorded = json.loads(path.read_text())
-        if table_only or recorded == overrides:
-            return recorded
-        raise SystemExit(f"{out} holds runs made with --set {' '.join(recorded) or '(none)'}; "
-                         f"use another --out for --set {' '.join(overrides) or '(none)'}")
-    if not table_only:
-        out.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(overrides))
-    return overrides
 
 
 def main(argv=None) -> int:

@@ -34,10 +34,6 @@ go to hw3_qlearning_ac/figures/<group>.png (OUT/figures/ when --set is given).
 from __future__ import annotations
 
 import argparse
-import csv
-import json
-import os
-import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -47,16 +43,17 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from benchmarks.hw2_targets import _stats, check_overrides  # same table cells and --set rule as homework 2
+# the running, the per-seed bookkeeping and the table cells of every homework's benchmark
+from benchmarks.runs import (POLL_S, RUNNING_FILE, check_overrides, is_running, loads_cell, minutes_cell, read_rows,
+                             record_segment, resume_point, run_watched, seed_dir_of, segments_of, stats_cell,
+                             whole_run_dir)
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG_DIR = ROOT / "hw3_qlearning_ac" / "configs"
 FIGURE_DIR = ROOT / "hw3_qlearning_ac" / "figures"
 FEW_SEEDS = (0, 1, 2)
 COMPARISON_SEEDS = (0, 1, 2, 3, 4)
-SEGMENTS_FILE = "segments.json"  # per seed directory: CPU and wall time, load, exit status of each process
-RUNNING_FILE = "running.pid"     # per seed directory, while a benchmark's process trains it
-POLL_S = 10.0
+_record_segment = record_segment  # tests/test_hw3_targets.py reaches it (and RUNNING_FILE) here
 
 
 @dataclass(frozen=True)
@@ -113,10 +110,6 @@ GROUPS_BY_NAME = {g.name: g for g in GROUPS}
 # ---------------------------------------------------------------------------------------------
 
 
-def seed_dir_of(out: Path, config: str, seed: int) -> Path:
-    return out / config / f"seed{seed}"
-
-
 def total_env_steps(config: str, overrides=()) -> int:
     """The run's length: the config file's total_env_steps, or a `--set total_env_steps=N`."""
     total = int(yaml.safe_load((CONFIG_DIR / f"{config}.yaml").read_text())["total_env_steps"])
@@ -125,11 +118,6 @@ def total_env_steps(config: str, overrides=()) -> int:
         if key.strip() == "total_env_steps":
             total = int(value)
     return total
-
-
-def _read_rows(metrics: Path) -> list[dict]:
-    with metrics.open() as file:
-        return [{k: float(v) for k, v in row.items() if v not in ("", None)} for row in csv.DictReader(file)]
 
 
 def pieces(seed_dir: Path) -> list[Path]:
@@ -147,7 +135,7 @@ def stitch(seed_dir: Path) -> list[dict]:
     """
     rows: list[dict] = []
     for piece in pieces(seed_dir):
-        new = _read_rows(piece / "metrics.csv")
+        new = read_rows(piece / "metrics.csv")
         if not new:
             continue
         config = yaml.safe_load((piece / "config.yaml").read_text()) if (piece / "config.yaml").exists() else {}
@@ -156,17 +144,6 @@ def stitch(seed_dir: Path) -> list[dict]:
         offset = rows[-1]["wall_s"] if rows else 0.0
         rows += [{**r, "wall_s": offset + r.get("time_s", 0.0), "_piece": piece.name} for r in new]
     return rows
-
-
-def _segments(seed_dir: Path) -> dict:
-    path = seed_dir / SEGMENTS_FILE
-    return json.loads(path.read_text()) if path.exists() else {}
-
-
-def _record_segment(seed_dir: Path, piece: str, info: dict) -> None:
-    segments = _segments(seed_dir)
-    segments[piece] = info
-    (seed_dir / SEGMENTS_FILE).write_text(json.dumps(segments, indent=2))
 
 
 def read_result(out: Path, config: str, seed: int, target: float | None = None, overrides=()) -> dict | None:
@@ -178,11 +155,11 @@ def read_result(out: Path, config: str, seed: int, target: float | None = None, 
         return None
     total = total_env_steps(config, overrides)
     used = list(dict.fromkeys(r["_piece"] for r in rows))  # the pieces whose rows were kept
-    segments = _segments(seed_dir)
+    segments = segments_of(seed_dir)
     known = [segments[name] for name in used if name in segments]
     reached = next((r for r in evaluated if target is not None and r["eval_return"] >= target), None)
     result = {
-        "running": _is_running(seed_dir),
+        "running": is_running(seed_dir),
         "config": config,
         "seed": seed,
         "env_steps": int(rows[-1]["env_steps"]),
@@ -201,20 +178,6 @@ def read_result(out: Path, config: str, seed: int, target: float | None = None, 
     return result
 
 
-def _is_running(seed_dir: Path) -> bool:
-    """Whether a benchmark process is training this (config, seed) now."""
-    path = seed_dir / RUNNING_FILE
-    if not path.exists():
-        return False
-    try:
-        os.kill(int(path.read_text()), 0)
-    except (ValueError, ProcessLookupError):
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _q_gap(evaluated: list[dict]) -> float | None:
     """Mean over evaluations of Q(s0, a0) minus the discounted return that followed (Q-learning runs)."""
     gaps = [r["eval_q_estimate"] - r["eval_discounted_return"] for r in evaluated
@@ -224,19 +187,7 @@ def _q_gap(evaluated: list[dict]) -> float | None:
 
 def plot_dir(result: dict) -> Path:
     """A run directory with the whole curve: the only piece, or the stitched copy of all of them."""
-    seed_dir = Path(result["seed_dir"])
-    found = pieces(seed_dir)
-    if len(found) == 1:
-        return found[0]
-    rows = stitch(seed_dir)
-    target = seed_dir / "stitched" / found[0].name
-    target.mkdir(parents=True, exist_ok=True)
-    columns = list(dict.fromkeys(k for r in rows for k in r if not k.startswith("_")))
-    with (target / "metrics.csv").open("w", newline="") as file:
-        writer = csv.DictWriter(file, fieldnames=columns, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
-    return target
+    return whole_run_dir(Path(result["seed_dir"]), pieces, stitch)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -250,16 +201,6 @@ def run_command(config: str, seed: int | str, overrides=()) -> list[str]:
             "--set", f"seed={seed}", *(arg for o in overrides for arg in ("--set", o))]
 
 
-def _load() -> float:
-    return float(Path("/proc/loadavg").read_text().split()[0])
-
-
-def _resume_point(seed_dir: Path) -> Path | None:
-    """The newest piece holding a resume checkpoint."""
-    with_checkpoint = [p for p in pieces(seed_dir) if (p / "checkpoints" / "resume.pt").exists()]
-    return with_checkpoint[-1] if with_checkpoint else None
-
-
 def run_one(out: Path, config: str, seed: int, target: float | None, stop_at_target: bool, overrides=()) -> dict | None:
     """Train (or continue) one (config, seed) in a subprocess unless it is done; returns read_result."""
     done = read_result(out, config, seed, target, overrides)
@@ -267,42 +208,38 @@ def run_one(out: Path, config: str, seed: int, target: float | None, stop_at_tar
         return done
     seed_dir = seed_dir_of(out, config, seed)
     seed_dir.mkdir(parents=True, exist_ok=True)
-    resume = _resume_point(seed_dir)
+    resume = resume_point(pieces(seed_dir))
     before = {p.name for p in pieces(seed_dir)}
     command = [sys.executable, *run_command(config, seed, overrides)[1:], "--set", f"log_root={seed_dir}",
                "--set", "progress_bar=false"]
     if resume is not None:
         command += ["--set", f"resume_from={resume}"]
-    env = {**os.environ, "DEEPRL_PROGRESS": "0", "DEEPRL_TORCH_THREADS": "1", "OMP_NUM_THREADS": "1"}
     print(f"start {config} seed {seed}" + (f" from {resume.name}" if resume else ""), flush=True)
-    start, loads, stopped, reached_at = time.perf_counter(), [_load()], False, None
-    with (seed_dir / "stdout.log").open("a") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        (seed_dir / RUNNING_FILE).write_text(str(process.pid))
-        while True:  # wait4 with WNOHANG: the child's own CPU time, whatever runs beside it
-            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-            if pid:
-                break
-            time.sleep(POLL_S)
-            loads.append(_load())
-            if stop_at_target and not stopped and target is not None:
-                if reached_at is None:
-                    now = read_result(out, config, seed, target, overrides)
-                    if now is not None and now["target_env_steps"] is not None:
-                        reached_at = time.perf_counter()
-                elif time.perf_counter() - reached_at > 3 * POLL_S:  # the checkpoint written with that row is complete
-                    process.terminate()  # SIGTERM: a lane started in the background (`cmd &`) ignores SIGINT
-                    stopped = True
-        process.returncode = os.waitstatus_to_exitcode(status)
-        (seed_dir / RUNNING_FILE).unlink(missing_ok=True)
+    start, stopped, reached_at = time.perf_counter(), False, None
+
+    def stop_at_the_target(process) -> None:
+        """Called every POLL_S seconds: SIGTERM the run once its first evaluation at the target is logged."""
+        nonlocal stopped, reached_at
+        if stopped:
+            return
+        if reached_at is None:
+            now = read_result(out, config, seed, target, overrides)
+            if now is not None and now["target_env_steps"] is not None:
+                reached_at = time.perf_counter()
+        elif time.perf_counter() - reached_at > 3 * POLL_S:  # the checkpoint written with that row is complete
+            process.terminate()  # SIGTERM: a lane started in the background (`cmd &`) ignores SIGINT
+            stopped = True
+
+    returncode, usage, loads = run_watched(command, seed_dir,
+                                           stop_at_the_target if stop_at_target and target is not None else None)
     new = [p.name for p in pieces(seed_dir) if p.name not in before]
     if new:
-        _record_segment(seed_dir, new[-1], {
+        record_segment(seed_dir, new[-1], {
             "cpu_minutes": (usage.ru_utime + usage.ru_stime) / 60, "wall_minutes": (time.perf_counter() - start) / 60,
-            "load_mean": float(np.mean(loads)), "returncode": process.returncode, "stopped_at_target": stopped,
+            "load_mean": float(np.mean(loads)), "returncode": returncode, "stopped_at_target": stopped,
             "resumed_from": resume.name if resume else None})
-    if process.returncode != 0 and not stopped:
-        print(f"{config} seed {seed} failed (exit {process.returncode}): see {seed_dir / 'stdout.log'}",
+    if returncode != 0 and not stopped:
+        print(f"{config} seed {seed} failed (exit {returncode}): see {seed_dir / 'stdout.log'}",
               file=sys.stderr, flush=True)
     result = read_result(out, config, seed, target, overrides)
     if result is not None:
@@ -318,12 +255,6 @@ def run_one(out: Path, config: str, seed: int, target: float | None, stop_at_tar
 # ---------------------------------------------------------------------------------------------
 
 
-def _minutes(results: list[dict]) -> str:
-    wall = f"{np.mean([r['wall_minutes'] for r in results]):.1f}"
-    cpu = [r["cpu_minutes"] for r in results]
-    return f"{np.mean(cpu):.1f} ({wall})" if all(c is not None for c in cpu) else f"- ({wall})"
-
-
 def _to_target(results: list[dict]) -> str:
     hit = [r for r in results if r["target_env_steps"] is not None]
     if not hit:
@@ -331,11 +262,6 @@ def _to_target(results: list[dict]) -> str:
     text = (f"{int(np.mean([r['target_env_steps'] for r in hit]))} "
             f"({np.mean([r['target_wall_minutes'] for r in hit]):.1f})")
     return text + (f", {len(hit)} of {len(results)} seeds" if len(hit) < len(results) else "")
-
-
-def _loads(results: list[dict]) -> str:
-    loads = [x for r in results for x in r["load"]]
-    return f"{np.mean(loads):.1f}" if loads else "-"
 
 
 def all_results_of(out: Path, group: Group, config: str, seeds, overrides) -> list[dict]:
@@ -371,9 +297,9 @@ def summarize(out: Path, groups, seeds_override=None, overrides=()) -> list[str]
             averages[config] = [r["average_eval_return"] for r in results]
             gaps[config] = [r["q_gap"] for r in results if r["q_gap"] is not None]
             lines.append(
-                f"| {config} | {int(np.mean([r['env_steps'] for r in results]))} | {_stats(finals[config])} | "
-                f"{_stats(averages[config])} | {seeds_text} | {group.target_text} | {_to_target(results)} | "
-                f"{_minutes(results)} | {_loads(results)} | `{command}` |")
+                f"| {config} | {int(np.mean([r['env_steps'] for r in results]))} | {stats_cell(finals[config])} | "
+                f"{stats_cell(averages[config])} | {seeds_text} | {group.target_text} | {_to_target(results)} | "
+                f"{minutes_cell(results)} | {loads_cell(results)} | `{command}` |")
         if finals:
             means = {config: np.mean(values) for config, values in finals.items()}
             judged = group.target_config if group.target_config in means else max(means, key=means.get)
@@ -402,7 +328,8 @@ def summarize(out: Path, groups, seeds_override=None, overrides=()) -> list[str]
                 verdicts.append(
                     f"- lesson {more} overestimates more than {less}: "
                     f"{'holds' if np.mean(gaps[more]) > np.mean(gaps[less]) else 'FAILS'} (Q(s0, a0) minus the "
-                    f"discounted return, averaged over evaluations: {_stats(gaps[more])} vs {_stats(gaps[less])})")
+                    f"discounted return, averaged over evaluations: {stats_cell(gaps[more])} vs "
+                    f"{stats_cell(gaps[less])})")
     return lines + [""] + verdicts
 
 

@@ -34,11 +34,8 @@ obstacles_path.png.
 from __future__ import annotations
 
 import argparse
-import csv
 import importlib
-import os
 import shutil
-import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -48,19 +45,10 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from benchmarks.hw2_targets import _stats, check_overrides  # same table cells and --set rule as homework 2
-from benchmarks.hw3_targets import (  # the same per-seed bookkeeping as homework 3
-    POLL_S,
-    RUNNING_FILE,
-    _is_running,
-    _load,
-    _loads,
-    _minutes,
-    _read_rows,
-    _record_segment,
-    _segments,
-    seed_dir_of,
-)
+# the running, the per-seed bookkeeping and the table cells of every homework's benchmark
+from benchmarks.runs import (RUNNING_FILE, check_overrides, is_running, loads_cell, minutes_cell, read_rows,
+                             record_segment, resume_point, run_watched, seed_dir_of, segments_of, stats_cell,
+                             whole_run_dir)
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG_DIR = ROOT / "hw4_model_based" / "configs"
@@ -68,6 +56,7 @@ FIGURE_DIR = ROOT / "hw4_model_based" / "figures"
 FEW_SEEDS = (0, 1, 2)
 CHECKPOINT_EVERY = {"mpc": "checkpoint_every=1", "mbpo": "checkpoint_every=2000"}  # iterations; env steps
 COMPARISON_SEEDS = (0, 1, 2, 3, 4)
+_read_rows, _record_segment = read_rows, record_segment  # tests/test_hw4_targets.py reaches these here
 
 
 @dataclass(frozen=True)
@@ -175,7 +164,7 @@ def stitch(seed_dir: Path) -> list[dict]:
     """
     rows: list[dict] = []
     for piece in pieces(seed_dir):
-        new = _read_rows(piece / "metrics.csv")
+        new = read_rows(piece / "metrics.csv")
         if not new:
             continue
         if "iteration" in new[0]:
@@ -196,11 +185,11 @@ def read_result(out: Path, experiment: Experiment, seed: int, overrides=()) -> d
         return None
     key, length = run_length(experiment, overrides)
     used = list(dict.fromkeys(r["_piece"] for r in rows))
-    segments = _segments(seed_dir)
+    segments = segments_of(seed_dir)
     known = [segments[name] for name in used if name in segments]
     plan_ms = [r["plan_ms"] for r in rows if "plan_ms" in r]
     return {
-        "running": _is_running(seed_dir),
+        "running": is_running(seed_dir),
         "experiment": experiment.name,
         "seed": seed,
         "env_steps": int(rows[-1]["env_steps"]),
@@ -217,19 +206,7 @@ def read_result(out: Path, experiment: Experiment, seed: int, overrides=()) -> d
 
 def plot_dir(result: dict) -> Path:
     """A run directory with the whole curve: the only piece, or the stitched copy of all of them."""
-    seed_dir = Path(result["seed_dir"])
-    found = pieces(seed_dir)
-    if len(found) == 1:
-        return found[0]
-    rows = stitch(seed_dir)
-    target = seed_dir / "stitched" / found[0].name
-    target.mkdir(parents=True, exist_ok=True)
-    columns = list(dict.fromkeys(k for r in rows for k in r if not k.startswith("_")))
-    with (target / "metrics.csv").open("w", newline="") as file:
-        writer = csv.DictWriter(file, fieldnames=columns, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
-    return target
+    return whole_run_dir(Path(result["seed_dir"]), pieces, stitch)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -244,45 +221,28 @@ def run_command(experiment: Experiment, seed: int | str, overrides=()) -> list[s
             *(arg for o in every for arg in ("--set", o))]
 
 
-def _resume_point(seed_dir: Path) -> Path | None:
-    """The newest piece holding a resume checkpoint."""
-    with_checkpoint = [p for p in pieces(seed_dir) if (p / "checkpoints" / "resume.pt").exists()]
-    return with_checkpoint[-1] if with_checkpoint else None
-
-
 def run_one(out: Path, experiment: Experiment, seed: int, overrides=()) -> dict | None:
     """Train (or continue) one (experiment, seed) in a subprocess unless it is done; returns read_result."""
     done = read_result(out, experiment, seed, overrides)
     if done is not None and done["finished"]:
         return done
     seed_dir = seed_dir_of(out, experiment.name, seed)
-    if _is_running(seed_dir):  # another benchmark process trains it now (two lanes given overlapping --only)
+    if is_running(seed_dir):  # another benchmark process trains it now (two lanes given overlapping --only)
         print(f"skip {experiment.name} seed {seed}: another benchmark process is training it", flush=True)
         return done
     seed_dir.mkdir(parents=True, exist_ok=True)
-    resume = _resume_point(seed_dir)
+    resume = resume_point(pieces(seed_dir))
     before = {p.name for p in pieces(seed_dir)}
     command = [sys.executable, *run_command(experiment, seed, overrides)[1:], "--set", f"log_root={seed_dir}",
                "--set", "progress_bar=false", "--set", CHECKPOINT_EVERY[run_config(experiment, overrides).algorithm]]
     if resume is not None:
         command += ["--set", f"resume_from={resume}"]
-    env = {**os.environ, "DEEPRL_PROGRESS": "0", "DEEPRL_TORCH_THREADS": "1", "OMP_NUM_THREADS": "1"}
     print(f"start {experiment.name} seed {seed}" + (f" from {resume.name}" if resume else ""), flush=True)
-    start, loads = time.perf_counter(), [_load()]
-    with (seed_dir / "stdout.log").open("a") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        (seed_dir / RUNNING_FILE).write_text(str(process.pid))
-        while True:  # wait4 with WNOHANG: the child's own CPU time, whatever runs beside it
-            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-            if pid:
-                break
-            time.sleep(POLL_S)
-            loads.append(_load())
-        returncode = os.waitstatus_to_exitcode(status)
-        (seed_dir / RUNNING_FILE).unlink(missing_ok=True)
+    start = time.perf_counter()
+    returncode, usage, loads = run_watched(command, seed_dir)
     new = [p.name for p in pieces(seed_dir) if p.name not in before]
     if new:
-        _record_segment(seed_dir, new[-1], {
+        record_segment(seed_dir, new[-1], {
             "cpu_minutes": (usage.ru_utime + usage.ru_stime) / 60, "wall_minutes": (time.perf_counter() - start) / 60,
             "load_mean": float(np.mean(loads)), "returncode": returncode,
             "resumed_from": resume.name if resume else None})
@@ -341,8 +301,9 @@ def summarize(out: Path, groups, seeds_override=None, overrides=()) -> list[str]
                 continue
             lines.append(
                 f"| {experiment.name} | {int(np.mean([r['env_steps'] for r in results]))} | "
-                f"{_stats(finals[experiment.name])} | {_stats([r['average_eval_return'] for r in results])} | "
-                f"{len(results)}{unfinished_text} | {experiment.target_text} | {_minutes(results)} | {_loads(results)} | "
+                f"{stats_cell(finals[experiment.name])} | {stats_cell([r['average_eval_return'] for r in results])} | "
+                f"{len(results)}{unfinished_text} | {experiment.target_text} | {minutes_cell(results)} | "
+                f"{loads_cell(results)} | "
                 f"{_plan_ms(results)} | `{command}` |")
             if experiment.target is not None:
                 mean = np.mean(finals[experiment.name])
@@ -352,12 +313,13 @@ def summarize(out: Path, groups, seeds_override=None, overrides=()) -> list[str]
             if better in finals and worse in finals:
                 holds = np.mean(finals[better]) > np.mean(finals[worse])
                 verdicts.append(f"- lesson {better} > {worse}: {'holds' if holds else 'FAILS'} "
-                                f"(final {_stats(finals[better])} vs {_stats(finals[worse])})")
+                                f"(final {stats_cell(finals[better])} vs {stats_cell(finals[worse])})")
         if group.ratio is not None and {group.ratio[0], group.ratio[1]} <= set(finals):
             top, bottom, at_least = group.ratio
             ratio = np.mean(finals[top]) / np.mean(finals[bottom]) if np.mean(finals[bottom]) > 0 else float("nan")
-            verdicts.append(f"- target {top} >= {at_least} x {bottom}: ratio {ratio:.2f} (final {_stats(finals[top])} "
-                            f"vs {_stats(finals[bottom])}): {'reached' if ratio >= at_least else 'MISSED'}")
+            verdicts.append(f"- target {top} >= {at_least} x {bottom}: ratio {ratio:.2f} "
+                            f"(final {stats_cell(finals[top])} vs {stats_cell(finals[bottom])}): "
+                            f"{'reached' if ratio >= at_least else 'MISSED'}")
     return lines + [""] + verdicts
 
 

@@ -27,17 +27,14 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
-import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
-from benchmarks.hw2_targets import _minutes, check_overrides  # same minutes cell and --set rule as homework 2
+from benchmarks.runs import check_overrides, minutes_cell, run_to_end, stats_cell  # shared by every benchmark
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "hw5_exploration_offline"
@@ -137,14 +134,9 @@ def run_one(out: Path, experiment: Experiment, seed: int, overrides=()) -> dict:
         return done
     log_root = run_dir_of(out, experiment, seed)
     log_root.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "DEEPRL_PROGRESS": "0", "DEEPRL_TORCH_THREADS": "1", "OMP_NUM_THREADS": "1"}
     command = [sys.executable, *run_command(experiment, seed, overrides)[1:], f"log_root={log_root}"]
-    start = time.perf_counter()
-    with (log_root / "stdout.log").open("w") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        _, status, usage = os.wait4(process.pid, 0)  # this child's own CPU time, whatever runs beside it
-    minutes = (time.perf_counter() - start) / 60
-    if os.waitstatus_to_exitcode(status) != 0:
+    returncode, usage, minutes = run_to_end(command, log_root / "stdout.log")
+    if returncode != 0:
         raise RuntimeError(f"{experiment.name} seed {seed} failed: see {log_root / 'stdout.log'}")
     metrics = sorted(log_root.glob("hw5/*/metrics.csv"))[-1]  # the newest, should a killed run have left one
     with metrics.open() as file:
@@ -162,8 +154,7 @@ def run_one(out: Path, experiment: Experiment, seed: int, overrides=()) -> dict:
 
 
 def _stats(scores, metric: str) -> str:
-    digits = 3 if metric == "state_coverage" else 1
-    return f"{np.mean(scores):.{digits}f} ± {np.std(scores):.{digits}f}"
+    return stats_cell(scores, digits=3 if metric == "state_coverage" else 1)
 
 
 def _seed_scores(results: list[dict]) -> str:
@@ -188,7 +179,7 @@ def summarize(out: Path, groups, seeds_override=None, overrides=()) -> list[str]
             means[experiment.name] = float(np.mean(scores))
             lines.append(f"| {experiment.name} | {int(np.mean([r['steps'] for r in results]))} {experiment.steps} | "
                          f"{_stats(scores, experiment.metric)} ({experiment.metric}) | {_seed_scores(results)} | "
-                         f"{len(results)} | {target} | {_minutes(results)} | `{command}` |")
+                         f"{len(results)} | {target} | {minutes_cell(results)} | `{command}` |")
         for better, worse, factor in group.claims:
             if better in means and worse in means:
                 holds = means[better] >= factor * means[worse] if means[worse] > 0 else means[better] > means[worse]
