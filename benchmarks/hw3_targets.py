@@ -53,7 +53,6 @@ CONFIG_DIR = ROOT / "hw3_qlearning_ac" / "configs"
 FIGURE_DIR = ROOT / "hw3_qlearning_ac" / "figures"
 FEW_SEEDS = (0, 1, 2)
 COMPARISON_SEEDS = (0, 1, 2, 3, 4)
-_record_segment = record_segment  # tests/test_hw3_targets.py reaches it (and RUNNING_FILE) here
 
 
 @dataclass(frozen=True)

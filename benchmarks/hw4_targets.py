@@ -56,7 +56,6 @@ FIGURE_DIR = ROOT / "hw4_model_based" / "figures"
 FEW_SEEDS = (0, 1, 2)
 CHECKPOINT_EVERY = {"mpc": "checkpoint_every=1", "mbpo": "checkpoint_every=2000"}  # iterations; env steps
 COMPARISON_SEEDS = (0, 1, 2, 3, 4)
-_read_rows, _record_segment = read_rows, record_segment  # tests/test_hw4_targets.py reaches these here
 
 
 @dataclass(frozen=True)

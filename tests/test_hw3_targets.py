@@ -8,6 +8,7 @@ import os
 import pytest
 
 from benchmarks import hw3_targets as targets
+from benchmarks.runs import record_segment
 
 
 def _piece(seed_dir, stamp, rows, segment=None, log_every=10_000):
@@ -20,7 +21,7 @@ def _piece(seed_dir, stamp, rows, segment=None, log_every=10_000):
         writer.writeheader()
         writer.writerows(rows)
     if segment is not None:
-        targets._record_segment(seed_dir, run_dir.name, segment)
+        record_segment(seed_dir, run_dir.name, segment)
     return run_dir
 
 

@@ -8,6 +8,7 @@ import os
 import pytest
 
 from benchmarks import hw4_targets as targets
+from benchmarks.runs import read_rows, record_segment
 
 TINY = ("initial_random_steps=100", "steps_per_iteration=10", "max_episode_steps=10", "planner.num_candidates=20",
         "planner.horizon=3", "dynamics.num_members=2", "dynamics.hidden_sizes=[8,8]", "dynamics.num_epochs=1")
@@ -22,7 +23,7 @@ def _piece(seed_dir, stamp, rows, segment=None, exp="obstacles_mpc"):
         writer.writeheader()
         writer.writerows(rows)
     if segment is not None:
-        targets._record_segment(seed_dir, run_dir.name, segment)
+        record_segment(seed_dir, run_dir.name, segment)
     return run_dir
 
 
@@ -142,7 +143,7 @@ def test_a_killed_mbpo_run_resumes_with_both_buffers_and_the_pieces_stitch(tmp_p
     assert {p.name for p in (first / "checkpoints").iterdir()} >= {"resume.pt", "real_buffer.npz", "model_buffer.npz"}
     main(["--config", config, "--set", f"log_root={seed_dir}", "total_env_steps=180", f"resume_from={first}", *tiny])
     second = targets.pieces(seed_dir)[-1]
-    assert [r["env_steps"] for r in targets._read_rows(second / "metrics.csv")] == [150, 180]  # resumed after 120
+    assert [r["env_steps"] for r in read_rows(second / "metrics.csv")] == [150, 180]  # resumed after 120
     rows = targets.stitch(seed_dir)
     assert [r["env_steps"] for r in rows] == [30, 60, 90, 120, 150, 180]
     assert [r["_piece"] for r in rows][-3:] == [first.name, second.name, second.name]
