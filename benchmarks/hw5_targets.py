@@ -15,7 +15,7 @@ An experiment's score comes from its metrics.csv: the last `state_coverage` for 
 phase), the handout's "final" value, as one evaluation of a greedy maze policy is noisy.
 Seeds: 3 (5 where a group compares two methods), `--seeds` replaces them.
 Groups: exploration_{easy,medium,hard} (README 3.5), offline_{medium,hard} (CQL against offline DQN),
-cql_alpha_medium and cql_size_medium (README 4.4), awac_iql_{easy,medium} (5.8), finetune_hard (6.2).
+cql_alpha_medium, cql_size_medium and size_hard (README 4.4), awac_iql_{easy,medium} (5.8), finetune_hard (6.2).
 
 The table: experiment, env steps (exploration) or gradient steps (offline), mean and std over seeds
 of the score, each seed's score, seeds, target, minutes per run: CPU time (what a free core takes)
@@ -102,6 +102,9 @@ GROUPS = (
                                              f"exp_name=cql_medium_alpha_{a}") for a in CQL_ALPHAS)),
     Group("cql_size_medium", tuple(_offline(f"cql_medium_size_{n}", "cql_medium", f"dataset_size={n}",
                                             f"exp_name=cql_medium_size_{n}") for n in DATASET_SIZES)),
+    # the same ablation on Hard for both learners: prefixes with 1, 2, 48 and 117 goal transitions
+    Group("size_hard", tuple(_offline(f"{name}_size_{n}", name, f"dataset_size={n}", f"exp_name={name}_size_{n}")
+                             for name in ("offline_dqn_hard", "cql_hard") for n in DATASET_SIZES)),
     # README 5.8: AWAC and IQL on Easy and Medium
     Group("awac_iql_easy", (_offline("awac_easy", "awac_easy"), _offline("iql_easy", "iql_easy"))),
     Group("awac_iql_medium", (_offline("awac_medium", "awac_medium"), _offline("iql_medium", "iql_medium"))),
