@@ -13,7 +13,7 @@ An experiment's score comes from its metrics.csv: the last `state_coverage` for 
 (the share of the maze's free cells the whole replay data visits); for the offline ones the mean
 `eval_return` of the last 3 evaluations (10 greedy episodes each; fine-tuning: at the end of its online
 phase), the handout's "final" value, as one evaluation of a greedy maze policy is noisy.
-Seeds: 3 (5 where a group compares two methods), `--seeds` replaces them.
+Seeds: 3 (5 for random against RND and offline DQN against CQL), `--seeds` replaces them.
 Groups: exploration_{easy,medium,hard} (README 3.5), offline_{medium,hard} (CQL against offline DQN),
 cql_alpha_medium, cql_size_medium and size_hard (README 4.4), awac_iql_{easy,medium} (5.8), finetune_hard (6.2).
 
@@ -78,7 +78,7 @@ def _exploration(maze: str) -> Group:
 
 
 def _offline(name: str, config: str, *overrides: str) -> Experiment:
-    """An offline run of configs/<config>.yaml, scored by its last greedy evaluation."""
+    """An offline run of configs/<config>.yaml, scored by its last LAST_EVALUATIONS greedy evaluations."""
     return Experiment(name, config, overrides, metric="eval_return", steps="gradient_steps")
 
 

@@ -34,8 +34,9 @@ _ = subprocess.run([sys.executable, "-m", "pytest", "-q", "hw5_exploration_offli
 
 # %% [markdown]
 # ## Exploration on the Medium maze: random actions against RND
-# 3000 env steps each (README 3.5 uses 10 000): random actions take seconds, RND about a minute of
-# CPU. Each run logs `state_coverage` (the share of the maze's free cells visited so far) every
+# 3000 env steps each (README 3.5 uses 10 000): random actions take a few seconds, RND about
+# 15 seconds of CPU.
+# Each run logs `state_coverage` (the share of the maze's free cells visited so far) every
 # 500 steps and draws a heatmap of where it went. RND should already reach further than the random
 # walk, which stays near the start.
 
