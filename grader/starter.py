@@ -26,6 +26,7 @@ import ast
 import io
 import json
 import re
+import threading
 import tokenize
 from dataclasses import dataclass
 
@@ -129,10 +130,22 @@ def has_markers(source: str) -> bool:
     return "SOLUTION" in source.upper() or "PROMPT" in source.upper()
 
 
+# CPython 3.11's AST builder is not thread-safe: two threads parsing at once can fail with
+# "SystemError: AST constructor recursion depth mismatch" (cpython gh-106905). Batch grading stages
+# submissions in threads (and staging parses the sources), so every parse here takes this lock.
+_PARSE_LOCK = threading.Lock()
+
+
+def parse_python(source: str | bytes, path: str = "<string>") -> ast.Module:
+    """ast.parse(source, filename=path), one thread at a time (see _PARSE_LOCK)."""
+    with _PARSE_LOCK:
+        return ast.parse(source, filename=path)
+
+
 def parse_markers(source: str, path: str = "<string>", *, allow_module_level: bool = False) -> Markup:
     """Find, pair and place every marker of a Python source; raise MarkerError on any problem."""
     try:
-        tree = ast.parse(source, filename=path)
+        tree = parse_python(source, path)
     except SyntaxError as err:
         raise MarkerError([Problem(path, err.lineno or 1, f"not valid Python: {err.msg}")]) from None
     comments, code_rows = _scan_tokens(source, path)
@@ -198,7 +211,7 @@ def make_starter(source: str, path: str = "<string>", *, hw: str | None = None,
             out.append(new)
     starter = "".join(out)
     try:
-        ast.parse(starter, filename=path)
+        parse_python(starter, path)
     except SyntaxError as err:
         raise MarkerError([Problem(path, err.lineno or 1,
                                    f"the generated starter is not valid Python ({err.msg}); check the markers")]) from None

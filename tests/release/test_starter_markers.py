@@ -1,10 +1,14 @@
 """The marker parser (grader/starter.py): what each marker becomes, and every malformed case."""
 import ast
 import textwrap
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
-from grader.starter import MarkerError, make_solved, make_starter, parse_markers, strip_comments
+from grader.starter import MarkerError, make_solved, make_starter, parse_markers, parse_python, strip_comments
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def starter(source: str, **kwargs) -> str:
@@ -298,3 +302,12 @@ def test_form_feed_inside_a_string_does_not_shift_line_numbers():
     source = 'SEPARATOR = "a\x0cb"\n\ndef f():\n    # BEGIN SOLUTION\n    return 1\n    # END SOLUTION\n'
     assert make_starter(source, "t.py").text == \
         'SEPARATOR = "a\x0cb"\n\ndef f():\n    raise NotImplementedError("TODO: f, see README")\n'
+
+
+def test_sources_parse_from_many_threads_at_once():
+    # batch grading stages submissions in threads; CPython 3.11's ast.parse alone can then fail with
+    # "SystemError: AST constructor recursion depth mismatch" (a CI run did, in check_no_solution)
+    source = (ROOT / "grader" / "release.py").read_text()
+    with ThreadPoolExecutor(8) as pool:
+        trees = list(pool.map(lambda _: parse_python(source, "release.py"), range(64)))
+    assert all(ast.dump(tree) == ast.dump(trees[0]) for tree in trees)
