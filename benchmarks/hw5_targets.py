@@ -35,12 +35,12 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.runs import check_overrides, minutes_cell, run_to_end, stats_cell  # shared by every benchmark
+from hw5_exploration_offline.offline_results import run_result  # the handout's "final" value of an offline run
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "hw5_exploration_offline"
 FEW_SEEDS = (0, 1, 2)
 COMPARISON_SEEDS = (0, 1, 2, 3, 4)  # a lesson that compares two methods: 5 seeds (one seed can flip it)
-LAST_EVALUATIONS = 3  # evaluations averaged into an offline run's score (offline_results' --last)
 MAZE_IDS = {"easy": "hw5/PointMassEasy-v0", "medium": "hw5/PointMassMedium-v0", "hard": "hw5/PointMassHard-v0"}
 
 
@@ -78,7 +78,7 @@ def _exploration(maze: str) -> Group:
 
 
 def _offline(name: str, config: str, *overrides: str) -> Experiment:
-    """An offline run of configs/<config>.yaml, scored by its last LAST_EVALUATIONS greedy evaluations."""
+    """An offline run of configs/<config>.yaml, scored by the mean of its last 3 greedy evaluations."""
     return Experiment(name, config, overrides, metric="eval_return", steps="gradient_steps")
 
 
@@ -144,10 +144,11 @@ def run_one(out: Path, experiment: Experiment, seed: int, overrides=()) -> dict:
     metrics = sorted(log_root.glob("hw5/*/metrics.csv"))[-1]  # the newest, should a killed run have left one
     with metrics.open() as file:
         rows = [row for row in csv.DictReader(file) if row.get(experiment.metric)]
-    scored = rows[-LAST_EVALUATIONS:] if experiment.metric == "eval_return" else rows[-1:]
+    # offline runs: the handout's "final" value (offline_results), exploration runs: the last coverage
+    score = (run_result(metrics.parent).final["eval_return"] if experiment.metric == "eval_return"
+             else float(rows[-1][experiment.metric]))
     result = {"experiment": experiment.name, "seed": seed, "overrides": list(overrides),
-              "steps": int(float(rows[-1][experiment.steps])),
-              "score": float(np.mean([float(row[experiment.metric]) for row in scored])),
+              "steps": int(float(rows[-1][experiment.steps])), "score": score,
               "wall_minutes": minutes, "cpu_minutes": (usage.ru_utime + usage.ru_stime) / 60,
               "run_dir": str(metrics.parent)}
     (log_root / "result.json").write_text(json.dumps(result, indent=2))
