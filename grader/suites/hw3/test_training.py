@@ -23,6 +23,7 @@ from common.envs import make_env, make_vector_env
 from common.rollouts import concatenate, random_policy, sample_trajectories
 from grader.harness.api import points, time_limit
 from grader.harness.smoke import check_same_parameters, pay_for_return, train_and_load
+from grader.harness.twins import FORGIVEN_FRACTION  # entries of a tensor float rounding may move through Adam
 from hw3_qlearning_ac.dqn import DQNAgent
 from hw3_qlearning_ac.sac import SACAgent
 from smoke_config import (DQN_SMOKE_CONFIG, EVAL_EPISODES, SAC_SMOKE_CONFIG, dqn_num_updates, evaluate_dqn,
@@ -45,7 +46,6 @@ DQN_THRESHOLD, DQN_HALF_CREDIT = 50.0, 25.0
 # value (seeds 0 and 1, `q_network.net.2.weight`), two Adam steps at most 0.002. 0.1 is 100 steps' worth.
 DQN_MIN_TRAVEL = 0.1
 SAC_THRESHOLD, SAC_HALF_CREDIT = 40.0, 30.0
-FORGIVEN_FRACTION = 0.005   # entries of a tensor that float rounding may move through Adam's per-entry scaling
 
 
 @points(7, part="training")
