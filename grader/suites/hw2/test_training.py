@@ -29,31 +29,44 @@ from smoke_config import EVAL_EPISODES, SMOKE_CONFIG, evaluate
 # 10 evaluation episodes, for training seeds 0..19 with SMOKE_CONFIG (40 000 env steps, no wall-clock
 # budget), was 95.9 199.9 345.4 449.8 330.9 462.9 209.8 500 500 500 470.0 354.8 450.7 345.8 354.1
 # 407.4 500 445.0 338.7 493.9 (min 95.9, median 426.2), in 4.3..5.6 s of training CPU; seeds 20..59
-# (`--seeds 20-59`, same load): min 95.1, median 301.6, max 500, at most 7.2 s of CPU. A random
-# policy scores about 22 (10-episode means 15..30). The test draws its training and evaluation seeds
-# at random, so the threshold sits well below every measured seed (60 seeds, none under 95) and well
-# above random.
+# (`--seeds 20-59`, same load): min 95.1, median 301.6, max 500, at most 7.2 s of CPU. Seeds 100..122,
+# each evaluated with five random evaluation seeds as the test draws them (session 5, load 5 to 6):
+# lowest 75.3 (seed 118; its five 10-episode means 75 to 96, so the spread is the training seed's, not
+# the evaluation's), median about 255, at most 13.8 s of CPU. A clean-clone CI run once drew a seed
+# between 40 and 60: the tail reaches below every threshold that still tells learning from a random
+# policy (about 22; 10-episode means 15..30), hence the second training seed in the test. 60 000 env
+# steps do not shorten the tail (seeds 0 and 9 scored 141 and 106 there, 96 and 500 at 40 000).
 THRESHOLD = 60.0
 HALF_CREDIT = 40.0
 
 
 @points(10, part="training")
-@time_limit(100)
+@time_limit(100)  # two trainings of at most 45 s each (the reference: 5 to 14 s of CPU)
 def test_cartpole_smoke_training_reaches_threshold(submission, rng, credit):
     """CartPole-v1 smoke training (40 000 env steps): mean return of 10 evaluation episodes"""
     config = {**SMOKE_CONFIG, "seed": int(rng.integers(0, 100_000))}
     check_update_on_a_cartpole_batch(submission, rng, config)
+    mean = train_and_evaluate(submission, rng, config)
+    if mean < THRESHOLD:
+        # Policy gradients are noisy: about one training seed in a hundred of the reference learns slowly
+        # (see the measurements above). A second seed makes that a one-in-ten-thousand event, and a
+        # wrong implementation misses twice.
+        mean = max(mean, train_and_evaluate(submission, rng, {**config, "seed": int(rng.integers(0, 100_000))}))
+    pay_for_return(credit, mean, THRESHOLD, HALF_CREDIT,
+                   f"after smoke training the mean return over {EVAL_EPISODES} CartPole episodes is {mean:.1f} "
+                   f"(the better of two training seeds); full credit needs {THRESHOLD:g} (half credit "
+                   f"{HALF_CREDIT:g}); the reference reaches 75 to 500 (median about 300), a random policy about 22")
+
+
+def train_and_evaluate(submission, rng, config) -> float:
+    """Train the student's agent with `config` in the worker; the mean return of the harness's own episodes."""
     max_updates = math.ceil(config["total_env_steps"] / config["batch_size"])  # each batch has >= batch_size steps
     agent = train_and_load(submission, "hw2_policy_gradient.run.train", config, seeded_initial_agent(config),
                            lambda name: (config["agent"]["learning_rate"], max_updates),
-                           "PGAgent.__init__ and the policies' constructors", budget_s=85)
+                           "PGAgent.__init__ and the policies' constructors", budget_s=45)
     eval_seed = int(rng.integers(0, 100_000))
     torch.manual_seed(eval_seed)  # the evaluation samples actions
-    mean = evaluate(agent, seed=eval_seed).mean()
-    pay_for_return(credit, mean, THRESHOLD, HALF_CREDIT,
-                   f"after smoke training the mean return over {EVAL_EPISODES} CartPole episodes is {mean:.1f}; "
-                   f"full credit needs {THRESHOLD:g} (half credit {HALF_CREDIT:g}); the reference reaches 95 to 500 "
-                   "(median about 350), a random policy about 22")
+    return float(evaluate(agent, seed=eval_seed).mean())
 
 
 def check_update_on_a_cartpole_batch(submission, rng, config):

@@ -15,7 +15,7 @@ import torch
 
 from grader.harness import twins
 from grader.harness.twins import (  # noqa: F401 (the tests import them from here)
-    FORGIVEN_FRACTION, assert_same_parameters, remote_tensor, state_of)
+    assert_same_parameters, remote_tensor, state_of)
 from hw3_qlearning_ac.dqn import DQNAgent
 
 AGENT = "hw3_qlearning_ac.dqn.DQNAgent"

@@ -14,7 +14,7 @@ import torch
 
 from common.replay_buffer import ReplayBuffer
 from grader.harness.twins import (  # noqa: F401 (the tests import them from here)
-    FORGIVEN_FRACTION, assert_same_parameters, remote_tensor, state_of, student_parameters, with_prefix)
+    assert_same_parameters, remote_tensor, state_of, student_parameters, with_prefix)
 from hw5_exploration_offline.make_datasets import DEFAULT_OUT, DEFAULT_STEPS, dataset_name
 from hw5_exploration_offline.pointmass import MAZES
 
