@@ -92,8 +92,9 @@ def _ablation(name: str, setting: str) -> Experiment:
 
 OBSTACLES = Experiment("obstacles_mpc", "obstacles_mpc", target=-25.0, target_text=">= -25 after 12 iterations")
 # HalfCheetah plans in bfloat16 matmuls: 155 against 376 ms per planned action in float32 on this course's
-# 2-core machine (benchmarks.mpc_speed, README 8), so 15 iterations fit the 30-minute goal (float32: ~50 CPU
-# minutes). The configs stay float32, because bfloat16 is much slower on CPUs without bfloat16 instructions.
+# 2-core machine (benchmarks.mpc_speed: 5 members, horizon 15, README 8), which is what lets 15 iterations
+# of 2000 planned steps fit the 30-minute goal. The configs stay float32, because bfloat16 is much slower
+# on CPUs without bfloat16 instructions.
 BFLOAT16 = ("planner.matmul_dtype=bfloat16",)
 REACHER_RANDOM_SHOOTING = ("exp_name=reacher_random_shooting", "planner.method=random_shooting",
                            "planner.num_candidates=1000")
