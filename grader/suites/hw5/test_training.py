@@ -38,26 +38,38 @@ from smoke_config import EVAL_EPISODES, SMOKE_CONFIG, evaluate, seeded_initial_a
 #   a greedy network that never learned plays -100 (the goal is never reached).
 # The test draws its training and evaluation seeds at random, so the threshold sits 10 below the worst measured
 # CQL seed (room for other evaluation seeds; that spread is not measured) and the half credit above -100.
+# A clean-clone CI run (2026-12-02) drew a reference seed at -95.4: the tail reaches no learning, hence the
+# test's second training seed.
 THRESHOLD, HALF_CREDIT = -75.0, -92.0
 REFERENCE_SPREAD = ("the reference CQL reaches -65 to -16 (median -23) over 10 training seeds, offline DQN -87 to -16 "
                     "(mean -41 against CQL's -29), a network that never learned -100")
 
 
 @points(20, part="training")
-@time_limit(150)
+@time_limit(150)  # two trainings of at most 70 s each (the reference: 10 to 12 s of CPU)
 def test_cql_smoke_training_reaches_the_goal(submission, rng, credit):
     """CQL on the smoke dataset: mean return of 10 greedy episodes in the grader's own maze"""
     config = {**copy.deepcopy(SMOKE_CONFIG), "seed": int(rng.integers(0, 100_000))}
     check_cql_updates_on_dataset_batches(submission, rng, config)
+    mean = train_and_evaluate(submission, rng, config)
+    if mean < THRESHOLD:
+        # The reference's tail reaches what no learning scores (a clean-clone CI run drew a seed at -95.4):
+        # a second training seed, the better one pays (docs/GRADER.md); a wrong implementation misses twice.
+        mean = max(mean, train_and_evaluate(submission, rng, {**copy.deepcopy(SMOKE_CONFIG),
+                                                               "seed": int(rng.integers(0, 100_000))}))
+    pay_for_return(credit, mean, THRESHOLD, HALF_CREDIT,
+        f"after smoke training the mean return of the greedy policy over {EVAL_EPISODES} episodes of "
+        f"{config['env_id']} is {mean:.1f} (the better of two training seeds); full credit needs {THRESHOLD:g} "
+        f"(half credit {HALF_CREDIT:g}); {REFERENCE_SPREAD}")
+
+
+def train_and_evaluate(submission, rng, config) -> float:
+    """Train the student's CQL with `config` in the worker; the mean return of the harness's own greedy episodes."""
     learning_rate, steps = config["agent"]["learning_rate"], config["offline_steps"]
     agent = train_and_load(submission, "hw5_exploration_offline.offline_training.train_offline", config,
                            seeded_initial_agent(config), lambda name: (learning_rate, steps),
-                           "CQLAgent.__init__ and offline_training.make_agent", budget_s=140)
-    mean = evaluate(agent, config["env_id"], seed=int(rng.integers(0, 100_000))).mean()
-    pay_for_return(credit, mean, THRESHOLD, HALF_CREDIT,
-        f"after smoke training the mean return of the greedy policy over {EVAL_EPISODES} episodes of "
-        f"{config['env_id']} is {mean:.1f}; full credit needs {THRESHOLD:g} (half credit {HALF_CREDIT:g}); "
-        f"{REFERENCE_SPREAD}")
+                           "CQLAgent.__init__ and offline_training.make_agent", budget_s=70)
+    return float(evaluate(agent, config["env_id"], seed=int(rng.integers(0, 100_000))).mean())
 
 
 def check_cql_updates_on_dataset_batches(submission, rng, config) -> None:
