@@ -11,7 +11,8 @@ import each other; they import this, which ships with the grader):
      the seeded initial network (the suite gives it) and bounds how far each tensor moved from its
      seeded value by what the run's Adam steps can move it (`adam_max_travel`);
   4. the harness plays its own episodes with the trained weights in the course's own network
-     (`play_episodes`) and pays by the mean return (`pay_for_return`).
+     (`play_episodes`) and pays by the mean return (`pay_for_return`; `better_of_two_seeds` where the
+     reference's slowest seeds reach what no learning scores).
 
 The suite's `smoke_config.py` holds the config, the evaluation and the command that measured the
 thresholds over >= 10 reference seeds (`measure_reference` prints the per-seed lines).
@@ -136,6 +137,19 @@ def play_episodes(env_id: str, act, episodes: int, seed: int, per_episode: bool 
             done = terminated or truncated
         env.close()
     return returns
+
+
+def better_of_two_seeds(train_and_evaluate: Callable[[int], float], rng, threshold: float) -> float:
+    """The mean return of train_and_evaluate(seed) for a seed drawn from `rng`; when it misses
+    `threshold`, a second training with a new seed, and the better of the two counts.
+
+    For smoke runs whose reference has a tail of slow seeds reaching down to what no learning scores
+    (docs/GRADER.md): a correct submission misses twice about as rarely as the reference's tail squared,
+    a wrong one misses both times."""
+    mean = train_and_evaluate(int(rng.integers(0, 100_000)))
+    if mean < threshold:
+        mean = max(mean, train_and_evaluate(int(rng.integers(0, 100_000))))
+    return mean
 
 
 def pay_for_return(credit, mean: float, threshold: float, half_credit: float, message: str) -> None:
