@@ -16,9 +16,10 @@ success rate per seed, its mean, the target and the CPU per run; `--no-expressiv
 Parts 1-2 (behavior cloning and DAgger, sections 3.4 and 4.3): bc_<env> and dagger_<env> on
 `--imitation-seeds` (default 0 1 2) for each task with a shipped expert (`--imitation-envs`; a task
 without one is listed as missing), a third table with the final eval return (mean +- std over seeds),
-its fraction of the expert's (the demonstrations' mean return), the wall minutes per run and the
-command; DAgger's curves with the expert and BC lines go to figures/dagger_<env>.png. About 0.5 (BC)
-and 1.5 (DAgger) CPU minutes per run on HalfCheetah. `--no-imitation` skips it.
+its fraction of the expert's (the expert's mean return over 10 episodes, from its metadata), the
+wall minutes per run and the command; DAgger's curves with the expert and BC lines go to
+figures/dagger_<env>.png. About 0.5 (BC) and 1.5 (DAgger) CPU minutes per run on HalfCheetah.
+`--no-imitation` skips it.
 """
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
     python -m hw1_imitation.imitation_plots runs/hw1 --env HalfCheetah-v5 --out hw1_imitation/figures/dagger_halfcheetah.png
 
 DAgger runs (exp_name starting with dagger) give eval_return over iterations, mean +- std over seeds;
-the expert line is the mean return of the demonstrations (the runs' expert_return column) and the
+the expert line is the expert's measured mean return (the runs' expert_return column) and the
 BC line the mean final eval_return of the behavior cloning runs (exp_name starting with bc) found
 among the same directories (none found: DAgger's own iteration 0, which is behavior cloning).
 """

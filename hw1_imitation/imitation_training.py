@@ -14,8 +14,8 @@ and train `dagger_train_steps` more Adam steps on the whole dataset (the same ne
 go on), then evaluate. One row per iteration.
 
 Rows of metrics.csv: iteration, env_steps (learner steps collected so far), dataset_size, bc_loss,
-eval_return, eval_return_std, expert_return (the shipped data's mean return: the horizontal line of
-the plots), time_s.
+eval_return, eval_return_std, expert_return (the expert's mean return over the 10 episodes measured
+when it was made, from its metadata: the horizontal line of the plots), time_s.
 """
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ from common.rollouts import sample_trajectories
 from common.torch_utils import seed_everything, set_torch_threads
 from hw1_imitation.behavior_cloning import BCPolicy, observation_stats, train_bc
 from hw1_imitation.dagger import aggregate, relabel_with_expert
-from hw1_imitation.experts import load_expert, load_expert_trajectories, trajectories_to_dataset
+from hw1_imitation.experts import load_expert, load_expert_trajectories, load_metadata, trajectories_to_dataset
 
 EVAL_SEED_OFFSET = 10_000    # evaluation episodes never replay the learner's data-collection episodes
 
@@ -93,7 +93,9 @@ def train_imitation(config: ImitationConfig | Mapping, logger: Logger | None = N
     seed_everything(config.seed)
     demonstrations = load_expert_trajectories(config.env_id, config.num_expert_trajectories)
     dataset = trajectories_to_dataset(demonstrations)
-    expert_return = float(np.mean([t.episode_return for t in demonstrations]))
+    # the expert's own measure (10 episodes), not the few demonstrations': an expert that sometimes
+    # falls can leave 2 demonstrations well above (or below) its mean
+    expert_return = float(load_metadata(config.env_id)["mean_return"])
     policy = make_policy(config, dataset.observations, dataset.actions.shape[1])
     optimizer = torch.optim.Adam(policy.parameters(), lr=config.learning_rate)
     rng = np.random.default_rng(config.seed)
