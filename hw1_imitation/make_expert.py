@@ -162,7 +162,8 @@ def export(env_id: str, run_dir: Path, out: Path, command: str, episodes: int, o
         "trained_by": "homework 3's reference SAC (hw3_qlearning_ac.sac_training.train_sac)",
         "training_config": config,
         "training_runs": chain,
-        "taken_over_from": next(({"run_dir": s["run_dir"], "at_env_steps": s["last_env_steps"]} for s in chain
+        # the last homework 3 piece before this tool's own runs (a taken-over run may itself be resumed)
+        "taken_over_from": next(({"run_dir": s["run_dir"], "at_env_steps": s["last_env_steps"]} for s in reversed(chain)
                                  if not (REPO / s["run_dir"]).resolve().is_relative_to(own_root.resolve())), None),
         "total_env_steps": chain[-1]["last_env_steps"],
         "total_wall_time_s": round(sum(s["wall_time_s"] for s in chain), 1),

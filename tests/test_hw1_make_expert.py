@@ -40,3 +40,16 @@ def test_train_resume_export_and_demonstrations(tmp_path):
     meta = json.loads((out / "Hopper-v5.json").read_text())
     np.testing.assert_allclose([t.episode_return for t in trajectories], meta["data"]["returns"], atol=0.01)
     np.testing.assert_allclose(expert.act(trajectories[0].observations), trajectories[0].actions, atol=1e-6)
+
+
+def test_taking_over_a_resumed_run_records_its_newest_piece(tmp_path):
+    hw3_root, runs, out = tmp_path / "hw3", tmp_path / "runs", tmp_path / "experts"
+    common = ["--env", "Hopper-v5", "--out", str(out), "--eval-episodes", "1"]
+    make_expert.main([*common, "--run-root", str(hw3_root), "--total-env-steps", "400"])
+    make_expert.main([*common, "--run-root", str(hw3_root), "--total-env-steps", "800"])   # a resumed "hw3" run
+    newest = make_expert.runs_in(hw3_root)[-1]
+    make_expert.main([*common, "--run-root", str(runs), "--init-from", str(newest), "--total-env-steps", "1200"])
+    meta = json.loads((out / "Hopper-v5.json").read_text())
+    assert [s["last_env_steps"] for s in meta["training_runs"]] == [400, 800, 1200]
+    assert meta["taken_over_from"]["at_env_steps"] == 800
+    assert Path(meta["taken_over_from"]["run_dir"]).name == newest.name
