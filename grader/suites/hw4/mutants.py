@@ -45,13 +45,10 @@ ELITES = "        elites = candidates[torch.topk(score(candidates), num_elites).
 REFIT = ("        mean = smoothing * mean + (1 - smoothing) * elites.mean(dim=0)\n"
          "        std = smoothing * std + (1 - smoothing) * elites.std(dim=0, unbiased=False)\n")
 CLIP = "        candidates = torch.clamp(mean + std * noise, action_low, action_high)\n"
-CEM_START = ("    mean = ((action_low + action_high) / 2).expand(horizon, act_dim) if initial_mean is None "
-             "else initial_mean\n")
 GET_ACTION = "        return to_numpy(self.plan(obs)[0])\n"
 EVALUATE_TESTS = ("test_evaluate_action_sequences_on_halfcheetah_matches_reference",
                   "test_evaluate_action_sequences_with_terminations_matches_reference")
-CEM_TESTS = ("test_cem_matches_reference", "test_cem_with_smoothing_matches_reference",
-             "test_cem_warm_start_matches_reference")
+CEM_TESTS = ("test_cem_matches_reference", "test_cem_with_smoothing_matches_reference")
 MPC_TESTS = ("test_mpc_get_action_replans_at_every_step_with_random_shooting",
              "test_mpc_get_action_replans_at_every_step_with_cem")
 
@@ -118,9 +115,6 @@ MUTANTS = (
            ("test_evaluate_action_sequences_with_terminations_matches_reference",)),
     Mutant("random_shooting_returns_the_worst_sequence", "planning.py",
            ((BEST, "    return candidates[score(candidates).argmin()]\n"),), ("test_random_shooting_matches_reference",)),
-    Mutant("cem_ignores_the_initial_mean", "planning.py",
-           ((CEM_START, "    mean = ((action_low + action_high) / 2).expand(horizon, act_dim)\n"),),
-           ("test_cem_warm_start_matches_reference",)),
     Mutant("cem_elites_are_the_worst", "planning.py",
            ((ELITES, "        elites = candidates[torch.topk(-score(candidates), num_elites).indices]\n"),), CEM_TESTS),
     Mutant("cem_smoothing_weights_swapped", "planning.py",
@@ -163,8 +157,6 @@ MUTANTS = (
     Mutant("planners_written_differently", "planning.py",
            ((UNIFORM, "    candidates = uniform * (action_high - action_low) + action_low\n"),
             (BEST, "    scores = score(candidates)\n    return candidates[torch.argmax(scores)]\n"),
-            (CEM_START, "    if initial_mean is not None:\n        mean = initial_mean.clone()\n"
-                        "    else:\n        mean = ((action_low + action_high) / 2).repeat(horizon, 1)\n"),
             (CLIP, "        candidates = torch.minimum(torch.maximum(mean + std * noise, action_low), action_high)\n"),
             (ELITES, "        elites = candidates[torch.argsort(score(candidates), descending=True)[:num_elites]]\n"),
             (REFIT, "        new_mean = elites.mean(dim=0)\n"
@@ -209,8 +201,7 @@ def random_shooting(score, action_low, action_high, horizon, num_candidates, gen
     return ((action_low + action_high) / 2).expand(horizon, action_low.shape[0]).clone()
 
 
-def cem(score, action_low, action_high, horizon, num_candidates, num_elites, iterations, smoothing, generator,
-        initial_mean=None):
+def cem(score, action_low, action_high, horizon, num_candidates, num_elites, iterations, smoothing, generator):
     return ((action_low + action_high) / 2).expand(horizon, action_low.shape[0]).clone()
 
 
