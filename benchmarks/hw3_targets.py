@@ -312,7 +312,7 @@ def summarize(out: Path, groups, seeds_override=None, overrides=()) -> list[str]
              "|---|---|---|---|---|---|---|---|---|---|"]
     verdicts = []
     for group in groups:
-        finals, averages, compared, gaps = {}, {}, {}, {}
+        finals, compared, gaps = {}, {}, {}
         for config in group.configs:
             results = results_of(out, group, config, seeds_override or group.seeds, overrides)
             running = len(all_results_of(out, group, config, seeds_override or group.seeds, overrides)) - len(results)
@@ -328,17 +328,16 @@ def summarize(out: Path, groups, seeds_override=None, overrides=()) -> list[str]
                           + (f" ({at_stop} stopped at {group.stop_at(config)} env steps)" if at_stop else "")
                           + running_text)
             finals[config] = [r["final_eval_return"] for r in results]
-            averages[config] = [r["average_eval_return"] for r in results]
             compared[config] = results
             gaps[config] = [r["q_gap"] for r in results if r["q_gap"] is not None]
             lines.append(
                 f"| {config} | {int(np.mean([r['env_steps'] for r in results]))} | {stats_cell(finals[config])} | "
-                f"{stats_cell(averages[config])} | {seeds_text} | {group.target_text} | {_to_target(results)} | "
+                f"{stats_cell([r['average_eval_return'] for r in results])} | {seeds_text} | {group.target_text} | {_to_target(results)} | "
                 f"{minutes_cell(results)} | {loads_cell(results)} | `{command}` |")
         if finals:
             means = {config: np.mean(values) for config, values in finals.items()}
             judged = group.target_config if group.target_config in means else max(means, key=means.get)
-            results = results_of(out, group, judged, seeds_override or group.seeds, overrides)
+            results = compared[judged]
             unfinished = f" ({sum(not r['finished'] for r in results)} of {len(results)} runs stopped at the target)" * any(
                 not r["finished"] for r in results)
             if group.on_every_seed:
