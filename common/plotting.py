@@ -2,9 +2,14 @@
 
     python -m common.plotting runs/hw2 --x env_steps --y eval_return --out figures/cartpole.png
 
+    python -m common.plotting runs/hw3 --y train_return eval_return     # two metrics, one line each
+
 Each argument is a run directory (one holding metrics.csv, as written by common.logger) or any
 directory above runs. Runs are grouped by experiment, the `<exp_name>_<env_id>` part of their
-directory name `<exp_name>_<env_id>_<seed>_<stamp>`, and each group becomes one line.
+directory name `<exp_name>_<env_id>_<seed>_<stamp>`, and each group becomes one line (one per
+metric when `--y` names several). A run continued from a checkpoint (its config.yaml has
+`resume_from` naming another run found) is one curve with the run it continues: the older run's
+rows up to where the continuation starts, then the continuation's.
 
 Seeds of one experiment rarely log at the same x (a batch of "at least 1000 steps" ends after a
 whole episode), so their curves are linearly interpolated onto a common grid spanning the x range
@@ -26,9 +31,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import yaml
 from matplotlib.figure import Figure
 
-from common.logger import METRICS_FILE
+from common.logger import CONFIG_FILE, METRICS_FILE
 
 # `<exp>_<env>` then `_<seed>_<stamp>`, stamp as written by common.logger (optionally `-N` when two
 # runs started in the same second).
@@ -44,7 +50,7 @@ class Curve:
     """One experiment's learning curve, aggregated over its runs (seeds).
 
     x: (P,) grid; mean, std: (P,) the mean and population std over runs at each grid point;
-    run_dirs: the runs that went into it.
+    run_dirs: the runs that went into it (a resumed run by its first piece).
     """
 
     label: str
@@ -99,27 +105,83 @@ def aggregate_runs(run_dirs: Sequence[str | Path], x: str, y: str) -> list[Curve
     Raises PlotError naming the run and the columns it has when `x` or `y` is missing, or when a
     run has no row where both are logged.
     """
-    groups: dict[str, list[Path]] = {}
-    for run in find_runs(run_dirs):
-        groups.setdefault(experiment_name(run), []).append(run)
+    groups: dict[str, list[list[Path]]] = {}
+    for pieces in resumed_runs(find_runs(run_dirs)):
+        groups.setdefault(experiment_name(pieces[0]), []).append(pieces)
     curves = []
     for label, runs in groups.items():
-        xs, ys = zip(*(_xy(run, x, y) for run in runs))
+        xs, ys = zip(*(_joined_xy(pieces, x, y) for pieces in runs))
         grid, values = _common_grid(list(xs), list(ys), label, x)
-        curves.append(Curve(label, grid, values.mean(axis=0), values.std(axis=0), runs))
+        curves.append(Curve(label, grid, values.mean(axis=0), values.std(axis=0), [pieces[0] for pieces in runs]))
     return curves
+
+
+def resumed_runs(runs: Sequence[Path]) -> list[list[Path]]:
+    """The runs as chains of pieces, oldest first: a run whose config.yaml says `resume_from: <a run
+    among them>` (or a file inside it) continues that run, so the two make one curve, not two seeds."""
+    by_name = {run.name: run for run in runs}
+    continued_by = {}
+    for run in runs:
+        source = _resumed_from(run)
+        if source in by_name and source != run.name:
+            continued_by[by_name[source]] = run
+    continuations = set(continued_by.values())
+    chains = []
+    for run in runs:
+        if run not in continuations:
+            chain = [run]
+            while chain[-1] in continued_by and continued_by[chain[-1]] not in chain:
+                chain.append(continued_by[chain[-1]])
+            chains.append(chain)
+    return chains
+
+
+def _resumed_from(run: Path) -> str | None:
+    """The name of the run directory that `run` was resumed from, or None."""
+    config_file = run / CONFIG_FILE
+    if not config_file.is_file():
+        return None
+    try:
+        source = (yaml.safe_load(config_file.read_text()) or {}).get("resume_from")
+    except (yaml.YAMLError, AttributeError):
+        return None
+    if not source:
+        return None
+    return next((part for part in reversed(Path(str(source)).parts) if _RUN_NAME.match(part)), None)
+
+
+def _joined_xy(pieces: list[Path], x: str, y: str) -> tuple[np.ndarray, np.ndarray]:
+    """The (x, y) points of a run made of pieces: each piece's points before its continuation's first row."""
+    xs, ys = [], []
+    for piece, continuation in zip(pieces, pieces[1:] + [None]):
+        piece_x, piece_y = _xy(piece, x, y, allow_empty=continuation is not None)
+        if continuation is not None:
+            first = np.nanmin(_to_floats(_read_cells(continuation).get(x, [])), initial=np.inf)
+            piece_x, piece_y = piece_x[piece_x < first], piece_y[piece_x < first]
+        xs.append(piece_x)
+        ys.append(piece_y)
+    return np.concatenate(xs), np.concatenate(ys)
 
 
 def plot_runs(
     run_dirs: Sequence[str | Path],
     x: str = "env_steps",
-    y: str = "eval_return",
+    y: str | Sequence[str] = "eval_return",
     out: str | Path = "learning_curve.png",
     title: str | None = None,
 ) -> Path:
-    """Draw every experiment under `run_dirs` as mean +- std over seeds and save the figure to `out`."""
-    curves = aggregate_runs(run_dirs, x, y)
-    figure = draw_curves(curves, x, y, title)
+    """Draw every experiment under `run_dirs` as mean +- std over seeds and save the figure to `out`.
+
+    `y` may name several metrics: then each experiment has one line per metric, labelled with it.
+    """
+    metrics = [y] if isinstance(y, str) else list(y)
+    curves = []
+    for metric in metrics:
+        for curve in aggregate_runs(run_dirs, x, metric):
+            if len(metrics) > 1:
+                curve.label = f"{curve.label}: {_axis_label(metric)}"
+            curves.append(curve)
+    figure = draw_curves(curves, x, " / ".join(metrics), title)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(out, dpi=120)
@@ -164,7 +226,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="run directories or directories above them")
     parser.add_argument("--x", default="env_steps", help="column for the x-axis (default: env_steps)")
-    parser.add_argument("--y", default="eval_return", help="column for the y-axis (default: eval_return)")
+    parser.add_argument("--y", nargs="+", default=["eval_return"],
+                        help="column(s) for the y-axis, one line each (default: eval_return)")
     parser.add_argument("--out", default="learning_curve.png", help="PNG file to write (default: learning_curve.png)")
     parser.add_argument("--title", default=None, help="figure title")
     args = parser.parse_args(argv)
@@ -204,11 +267,12 @@ def _legend_label(curve: Curve) -> str:
     return f"{curve.label} ({counts})"
 
 
-def _xy(run: Path, x: str, y: str) -> tuple[np.ndarray, np.ndarray]:
+def _xy(run: Path, x: str, y: str, allow_empty: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """The (x, y) points of one run, keeping the rows where both are logged, sorted by x.
 
     A y value logged as NaN (a diverged loss, say) is kept, unlike an empty cell: the curve then
     has a gap there, where interpolating over the row would draw a made-up value and hide it.
+    allow_empty: a run with no such row gives no points instead of an error (a resumed run's piece).
     """
     cells = _read_cells(run)
     if not cells:
@@ -217,10 +281,10 @@ def _xy(run: Path, x: str, y: str) -> tuple[np.ndarray, np.ndarray]:
         if name not in cells:
             raise PlotError(f"column {name!r} not in {run / METRICS_FILE}; columns there: {', '.join(cells)}")
     xs, ys = _to_floats(cells[x]), _to_floats(cells[y])
-    if len(xs) == 0:
+    if len(xs) == 0 and not allow_empty:
         raise PlotError(f"run {run} is empty: {METRICS_FILE} has a header but no rows yet")
     logged = ~np.isnan(xs) & np.array([cell != "" for cell in cells[y]])
-    if not logged.any():
+    if not logged.any() and not allow_empty:
         raise PlotError(f"run {run} has no row with both {x!r} and {y!r} logged ({len(xs)} rows in {METRICS_FILE})")
     order = np.argsort(xs[logged], kind="stable")
     return xs[logged][order], ys[logged][order]

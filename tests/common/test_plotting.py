@@ -222,3 +222,31 @@ def test_module_runs_headless_as_a_script(two_experiments, tmp_path):
         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
     )
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1, bad.stderr
+
+
+def test_a_run_resumed_from_a_checkpoint_is_one_curve_with_the_run_it_continues(tmp_path):
+    # the first piece logged up to 4000 but its checkpoint was at 2000: the second starts at 3000
+    first = linear_run(tmp_path, "exp", 0, slope=1.0, steps=(1000, 2000, 3000, 4000))
+    second = linear_run(tmp_path, "exp", 0, slope=2.0, steps=(3000, 4000, 5000))
+    (second / "config.yaml").write_text(f"seed: 0\nresume_from: {first / 'checkpoints' / 'resume.pt'}\n")
+    linear_run(tmp_path, "exp", 1, slope=1.0, steps=(1000, 2000, 3000, 4000, 5000))  # another seed, not joined
+    (curve,) = aggregate_runs([tmp_path], x="env_steps", y="eval_return")
+    assert (curve.num_runs, curve.num_seeds) == (2, 2)
+    np.testing.assert_allclose(curve.x, [1000, 2000, 3000, 4000, 5000])
+    # seed 0: 1000, 2000 from the first piece, then 6000, 8000, 10000 from the second; seed 1: y = x
+    np.testing.assert_allclose(curve.mean, [1000, 2000, 4500, 6000, 7500])
+
+
+def test_a_run_resumed_from_a_run_outside_the_plotted_ones_stays_a_run_of_its_own(tmp_path):
+    run = linear_run(tmp_path, "exp", 0, slope=1.0)
+    (run / "config.yaml").write_text("resume_from: runs/hw3/exp_CartPole-v1_0_20200101-000000\n")
+    (curve,) = aggregate_runs([run], x="env_steps", y="eval_return")
+    np.testing.assert_allclose(curve.mean, [1000, 2000, 3000, 4000])
+
+
+def test_several_metrics_give_one_line_each(tmp_path):
+    write_run(tmp_path, "exp", 0, [{"env_steps": s, "train_return": s, "eval_return": 2 * s} for s in (10, 20)])
+    out = plot_runs([tmp_path], y=["train_return", "eval_return"], out=tmp_path / "two.png")
+    assert out.read_bytes().startswith(PNG_SIGNATURE)
+    assert main([str(tmp_path), "--y", "train_return", "eval_return", "--out", str(tmp_path / "cli.png")]) == 0
+    assert main([str(tmp_path), "--y", "train_return", "nope", "--out", str(tmp_path / "bad.png")]) == 2  # each is read
