@@ -98,22 +98,22 @@ def test_every_config_of_the_table_exists_and_a_sweep_out_refuses_other_override
 
 
 def test_a_lesson_is_judged_where_every_run_of_both_configs_has_evaluated(tmp_path):
-    # min stopped at its target at 90k; single (no target of its own) stopped at the group's 150k.
+    # min stopped at its target at 90k; single (no target of its own) stopped past the group's 100k.
     (group,) = targets.select_groups(["sac_halfcheetah_min", "sac_halfcheetah_single"])
-    assert group.stop_at("sac_halfcheetah_single") == 150_000 and group.stop_at("sac_halfcheetah_min") is None
+    assert group.stop_at("sac_halfcheetah_single") == 100_000 and group.stop_at("sac_halfcheetah_min") is None
     _piece(targets.seed_dir_of(tmp_path, "sac_halfcheetah_min", 0), "20261201-100000",
            _rows([30_000, 60_000, 90_000], [1000, 3000, 5100]))
     _piece(targets.seed_dir_of(tmp_path, "sac_halfcheetah_single", 0), "20261201-100000",
-           _rows([30_000, 60_000, 90_000, 120_000, 150_000], [900, 2500, 4000, 4800, 4900]))
+           _rows([30_000, 60_000, 90_000, 120_000], [900, 2500, 4000, 4800]))
     lines = targets.summarize(tmp_path, [group], seeds_override=[0])
     single = next(line for line in lines if line.startswith("| sac_halfcheetah_single |"))
-    assert "| 4900.0 ± 0.0 |" in single and "1 (1 stopped at 150000 env steps)" in single
-    # judged at 90k, the last step both evaluated (not min's 90k against single's 150k)
+    assert "| 4800.0 ± 0.0 |" in single and "1 (1 stopped at 100000 env steps)" in single
+    # judged at 90k, the last step both evaluated (not min's 90k against single's 120k)
     lesson = next(line for line in lines if line.startswith("- lesson"))
     assert "holds at 90000 env steps" in lesson and "eval there 5100.0 vs 4000.0" in lesson
     assert "averaged up to there 3033.3 vs 2466.7" in lesson
 
-    # a single run stopped short of 150k is still training or was killed: not counted, no lesson
+    # a single run stopped short of 100k is still training or was killed: not counted, no lesson
     _piece(targets.seed_dir_of(tmp_path, "sac_halfcheetah_single", 1), "20261201-100000",
            _rows([30_000, 60_000], [900, 2500]))
     lines = targets.summarize(tmp_path, [group], seeds_override=[1])
