@@ -109,7 +109,7 @@ GROUPS = (
                   ("sac_inverted_pendulum_reinforceN", "sac_inverted_pendulum_reinforce1"))),
     Group("sac_halfcheetah", tuple(f"sac_halfcheetah_{b}" for b in ("single", "mean", "min")), 5000.0,
           # 3 seeds and single / mean stopped at 100k (--stop-at-target): min's runs stop at 5000 (90k-140k),
-          # so the lesson is judged at 90k, and 300k of single and mean would be 2 CPU hours each.
+          # so the lesson is judged near 100k (the last step all evaluated), and 300k of single and mean would be 2 CPU hours each.
           "clipped double-Q (min) >= 5000 within 300k steps", "sac_halfcheetah_min", others_stop_at=100_000,
           claims=(("sac_halfcheetah_min", "sac_halfcheetah_single"),)),
     Group("sac_hopper", ("sac_hopper",), 2500.0, ">= 2500 within 300k steps", "sac_hopper"),
