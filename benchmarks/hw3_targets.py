@@ -110,7 +110,7 @@ GROUPS = (
     Group("sac_halfcheetah", tuple(f"sac_halfcheetah_{b}" for b in ("single", "mean", "min")), 5000.0,
           # single / mean stop at 100k with --stop-at-target (min's runs stop at 5000, 90k-140k; 300k of
           # single and mean would be 2 CPU hours each). Not claimed: min > single in return. At 100k env
-          # steps single's 2 seeds were at 4762 and min's 3 at 4678 (README 7): over that stretch the single
+          # steps single was at 4733 and min at 4678 over 3 seeds (README 7): over that stretch the single
           # critic's overestimation does not cost it return, so write-up question 5 leaves "which learns best" open.
           "clipped double-Q (min) >= 5000 within 300k steps", "sac_halfcheetah_min", others_stop_at=100_000),
     Group("sac_hopper", ("sac_hopper",), 2500.0, ">= 2500 within 300k steps", "sac_hopper"),

@@ -4,7 +4,7 @@ Each case is the reference submission with one function replaced by an infinite 
 prints a marker. What a test's code printed is in its output (also when the call then timed out),
 so the marker names the tests that call the function without depending on the suite's test names.
 Every test that does not call it must score full points, none may end "not run", and the grading
-must stay within the homework's time budget.
+must stay within its total time budget.
 
 To keep CI cheap the gradings run side by side, with the homework's per-test limit lowered to
 TEST_TIMEOUT_S (a hang's cost scales with it), and the loop sleeps instead of spinning: to the
