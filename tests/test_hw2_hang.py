@@ -50,6 +50,11 @@ MARKER = "@@called {}@@"
 HANG = "print({marker!r})\n    import time\n    while True:\n        time.sleep(0.05)"
 
 
+def total_budget_s() -> float:
+    """Each grading's wall-clock budget: hw2's total times the gradings that share the cores (docstring)."""
+    return find_homework("hw2").limits.total_timeout_s * len(PATCHES)
+
+
 def grade_with_a_hang(case: str, tmp_path: Path) -> dict:
     """Grade the reference with `case` hanging, under hw2's limits but TEST_TIMEOUT_S a test."""
     homework = find_homework("hw2")
@@ -59,8 +64,7 @@ def grade_with_a_hang(case: str, tmp_path: Path) -> dict:
     file, patch = PATCHES[case]
     target = tmp_path / case / homework.package / file
     target.write_text(target.read_text() + patch.format(hang=HANG.format(marker=MARKER.format(case))))
-    limits = dataclasses.replace(homework.limits, test_timeout_s=TEST_TIMEOUT_S,
-                                 total_timeout_s=homework.limits.total_timeout_s * len(PATCHES))
+    limits = dataclasses.replace(homework.limits, test_timeout_s=TEST_TIMEOUT_S, total_timeout_s=total_budget_s())
     return grade(dataclasses.replace(homework, limits=limits), tmp_path / case)
 
 
@@ -68,7 +72,7 @@ def test_a_hang_costs_only_the_tests_that_call_the_hanging_function(tmp_path):
     with ThreadPoolExecutor(len(PATCHES)) as pool:  # side by side: the hangs sleep, they use no CPU
         runs = {case: pool.submit(grade_with_a_hang, case, tmp_path) for case in PATCHES}
         all_results = {case: run.result() for case, run in runs.items()}
-    budget = find_homework("hw2").limits.total_timeout_s * len(PATCHES)
+    budget = total_budget_s()
     for case, results in all_results.items():
         callers = {t["name"] for t in results["tests"] if MARKER.format(case) in t["output"]}
         assert callers, f"no hidden test calls {case}: pick another function for this test"

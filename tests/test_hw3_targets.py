@@ -101,7 +101,7 @@ def test_every_config_of_the_table_exists_and_a_sweep_out_refuses_other_override
 def test_a_lesson_is_judged_where_every_run_of_both_configs_has_evaluated(tmp_path):
     # min stopped at its target at 90k; single (no target of its own) stopped past the group's 100k.
     (group,) = targets.select_groups(["sac_halfcheetah_min", "sac_halfcheetah_single"])
-    # the group claims no ordering (see its comment); the rule is tested on one
+    # the group itself claims no ordering (see its comment): give it one to test the rule
     group = dataclasses.replace(group, claims=(("sac_halfcheetah_min", "sac_halfcheetah_single"),))
     assert group.stop_at("sac_halfcheetah_single") == 100_000 and group.stop_at("sac_halfcheetah_min") is None
     _piece(targets.seed_dir_of(tmp_path, "sac_halfcheetah_min", 0), "20261201-100000",
