@@ -22,7 +22,7 @@ import torch
 from common.envs import make_env, make_vector_env
 from common.rollouts import concatenate, random_policy, sample_trajectories
 from grader.harness.api import points, time_limit
-from grader.harness.smoke import check_same_parameters, pay_for_return, train_and_load
+from grader.harness.smoke import better_of_two_seeds, check_same_parameters, pay_for_return, train_and_load
 from grader.harness.twins import FORGIVEN_FRACTION  # entries of a tensor float rounding may move through Adam
 from hw3_qlearning_ac.dqn import DQNAgent
 from hw3_qlearning_ac.sac import SACAgent
@@ -38,8 +38,14 @@ from smoke_config import (DQN_SMOKE_CONFIG, EVAL_EPISODES, SAC_SMOKE_CONFIG, dqn
 #   SAC InvertedPendulum (8 000 env steps, 7 001 updates): 72.6 73.7 64.8 85.5 76.7 64.5 91.7 119.8 75.4 73.2
 #       (min 64.5, median 74.6), 22.5..25.5 s of training CPU; tanh(mu) of an untrained actor plays 5 to 18,
 #       always pushing 0 about 24 (these short runs balance the pole before they learn to keep the cart centred).
+# DQN over 100 training seeds (2026-12-02, idle machine, `--seeds 0-49` and `--seeds 50-99` side by side):
+#   98 seeds between 59.2 and 500 (median 132), 11.7..14.1 s of CPU; seeds 63 and 67 collapsed to a greedy
+#   policy that pushes one way (14.2, 14.5), and one grading drew a seed that played 24.9. Hence a second
+#   training seed when the first misses (better_of_two_seeds): the reference then misses about once in 2 500.
+# SAC over 50 training seeds (same day, `--seeds 0-24` and `--seeds 25-49` side by side): all between 49.0 and
+#   134.6 (median 73.5), 11.6..15.5 s of CPU; none collapsed, so one training seed is enough.
 # The test draws its training and evaluation seeds at random, so each threshold sits well below every measured
-# seed and its half credit above what no learning plays.
+# (non-collapsed) seed and its half credit above what no learning plays.
 DQN_THRESHOLD, DQN_HALF_CREDIT = 50.0, 25.0
 # A DQN that learns for two updates and then stops plays 30 to 56 in 3 of 33 seeds (an untrained network's luck),
 # so its weights must also have travelled: the reference's furthest parameter moves 4.3 and 5.2 from its seeded
@@ -49,20 +55,28 @@ SAC_THRESHOLD, SAC_HALF_CREDIT = 40.0, 30.0
 
 
 @points(7, part="training")
-@time_limit(150)
+@time_limit(220)  # two trainings of at most 100 s each (the reference: 12 to 26 s of CPU)
 def test_dqn_cartpole_smoke_training_reaches_threshold(submission, rng, credit):
     """DQN on CartPole-v1 (30 000 env steps): mean return of 10 greedy evaluation episodes"""
-    config = {**copy.deepcopy(DQN_SMOKE_CONFIG), "seed": int(rng.integers(0, 100_000))}
+    config = copy.deepcopy(DQN_SMOKE_CONFIG)
     check_dqn_updates_on_cartpole_batches(submission, rng, config)
     learning_rate, updates = config["agent"]["learning_rate"], dqn_num_updates(config)
-    agent = train_and_load(submission, "hw3_qlearning_ac.dqn_training.train_dqn", config, seeded_initial_dqn(config),
-                           lambda name: (learning_rate, updates), "DQNAgent.__init__ and q_networks.make_q_network",
-                           budget_s=140, min_travel=DQN_MIN_TRAVEL)
-    mean = evaluate_dqn(agent, seed=int(rng.integers(0, 100_000))).mean()
+
+    def train_and_evaluate(seed: int) -> float:
+        agent = train_and_load(submission, "hw3_qlearning_ac.dqn_training.train_dqn", {**config, "seed": seed},
+                               seeded_initial_dqn({**config, "seed": seed}), lambda name: (learning_rate, updates),
+                               "DQNAgent.__init__ and q_networks.make_q_network", budget_s=100,
+                               min_travel=DQN_MIN_TRAVEL)
+        return float(evaluate_dqn(agent, seed=int(rng.integers(0, 100_000))).mean())
+
+    # A few training seeds in a hundred of the reference's DQN collapse to a one-action greedy policy by
+    # the end (see above), so a second seed when the first misses.
+    mean = better_of_two_seeds(train_and_evaluate, rng, DQN_THRESHOLD)
     pay_for_return(credit, mean, DQN_THRESHOLD, DQN_HALF_CREDIT,
         f"after smoke training the mean return of the greedy policy over {EVAL_EPISODES} CartPole episodes is "
-        f"{mean:.1f}; full credit needs {DQN_THRESHOLD:g} (half credit {DQN_HALF_CREDIT:g}); the reference reaches "
-        "82 to 376 (median 128), a network that never learned about 10")
+        f"{mean:.1f} (the better of two training seeds); full credit needs {DQN_THRESHOLD:g} (half credit "
+        f"{DQN_HALF_CREDIT:g}); the reference reaches 59 to 500 (median 132) on 98 training seeds in 100, a network "
+        "that never learned about 10")
 
 
 @points(8, part="training")
@@ -88,7 +102,7 @@ def test_sac_inverted_pendulum_smoke_training_reaches_threshold(submission, rng,
     pay_for_return(credit, mean, SAC_THRESHOLD, SAC_HALF_CREDIT,
         f"after smoke training the mean return of tanh(mu(s)) over {EVAL_EPISODES} InvertedPendulum episodes is "
         f"{mean:.1f}; full credit needs {SAC_THRESHOLD:g} (half credit {SAC_HALF_CREDIT:g}); the reference reaches "
-        "65 to 120 (median 75), an actor that never learned 5 to 18 (always pushing 0: about 24)")
+        "49 to 135 (median 73) on 50 training seeds, an actor that never learned 5 to 18 (always pushing 0: about 24)")
 
 
 # ---------------------------------------------------------------------------------------------
