@@ -17,6 +17,10 @@ dynamics network (200x200, SiLU). The variants compute the same scores (checked 
   unnormalize, add the reward. Same number of floating-point operations as the reference, E times
   as many (smaller) operations, and no autograd either.
 
+`--device` (default: CUDA when present, else CPU) places the model and every tensor of all three
+variants; on a GPU each figure waits for the device to finish (torch.cuda.synchronize), and the loop's
+E*H small launches per layer are where batching pays most.
+
 The variants alternate in `--rounds` rounds of `--repeats` planned actions each, so a change of load
 on a shared machine hits all alike; each figure is the median over rounds of the mean per action.
 The last line is `ratio <plain / reference>`.
@@ -32,7 +36,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from common.torch_utils import build_mlp, keep_freed_memory, set_torch_threads
+from common.torch_utils import build_mlp, get_device, keep_freed_memory, set_torch_threads
 from hw4_model_based.dynamics import EnsembleDynamics
 from hw4_model_based.envs import HALFCHEETAH_ID
 from hw4_model_based.planning import MPCAgent, PlannerConfig
@@ -61,7 +65,7 @@ def plain_scores(model: EnsembleDynamics, networks: list[nn.Sequential], task, o
                  action_sequences: torch.Tensor) -> torch.Tensor:
     """J(A) for (N, H, d_a) sequences, one member and one step at a time (HalfCheetah never terminates)."""
     num_sequences, horizon, _ = action_sequences.shape
-    total = torch.zeros(num_sequences)
+    total = torch.zeros(num_sequences, device=action_sequences.device)
     for network in networks:
         states = obs.expand(num_sequences, -1)
         for t in range(horizon):
@@ -75,7 +79,8 @@ def plain_scores(model: EnsembleDynamics, networks: list[nn.Sequential], task, o
 
 
 def plain_random_shooting(model, networks, task, obs, config: PlannerConfig, generator) -> torch.Tensor:
-    candidates = -1.0 + 2.0 * torch.rand((config.num_candidates, config.horizon, ACT_DIM), generator=generator)
+    candidates = -1.0 + 2.0 * torch.rand((config.num_candidates, config.horizon, ACT_DIM), generator=generator,
+                                         device=obs.device)
     return candidates[plain_scores(model, networks, task, obs, candidates).argmax()]
 
 
@@ -87,6 +92,7 @@ def main(argv=None) -> None:
     parser.add_argument("--hidden", type=int, nargs="+", default=[200, 200])
     parser.add_argument("--repeats", type=int, default=5, help="planned actions per round and variant")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
     parser.add_argument("--default-malloc", action="store_true",
                         help="leave glibc's allocator settings alone (see common.torch_utils.keep_freed_memory)")
     args = parser.parse_args(argv)
@@ -94,40 +100,46 @@ def main(argv=None) -> None:
     if not args.default_malloc:
         keep_freed_memory()   # as hw4_model_based.run does; for every variant alike
     torch.manual_seed(0)
+    device = get_device(args.device)
 
     task = planning_task(HALFCHEETAH_ID)
     model = EnsembleDynamics(OBS_DIM, ACT_DIM, args.members, args.hidden)
-    networks = member_mlps(model)
+    networks = [network.to(device) for network in member_mlps(model)]
+    model.to(device)
     low, high = -np.ones(ACT_DIM, np.float32), np.ones(ACT_DIM, np.float32)
     obs = np.random.default_rng(0).normal(size=OBS_DIM).astype(np.float32)
     config = PlannerConfig(method="random_shooting", horizon=args.horizon, num_candidates=args.candidates)
     agents = {name: MPCAgent(model, task, low, high, PlannerConfig(**{**vars(config), "matmul_dtype": dtype}))
               for name, dtype in (("reference", "float32"), ("reference_bf16", "bfloat16"))}
-    generator = torch.Generator().manual_seed(0)
+    generator = torch.Generator(device=device).manual_seed(0)
+    obs_tensor = torch.as_tensor(obs, device=device)
 
     # The same plan from the same random numbers, before any timing.
     reference_plan = MPCAgent(model, task, low, high, config, seed=1).plan(obs)
-    plain_plan = plain_random_shooting(model, networks, task, torch.as_tensor(obs), config,
-                                       torch.Generator().manual_seed(1))
+    plain_plan = plain_random_shooting(model, networks, task, obs_tensor, config,
+                                       torch.Generator(device=device).manual_seed(1))
     torch.testing.assert_close(reference_plan, plain_plan, rtol=1e-4, atol=1e-4)
 
     variants = {
         "reference": lambda: agents["reference"].plan(obs),
         "reference_bf16": lambda: agents["reference_bf16"].plan(obs),
-        "plain": lambda: plain_random_shooting(model, networks, task, torch.as_tensor(obs), config, generator),
+        "plain": lambda: plain_random_shooting(model, networks, task, obs_tensor, config, generator),
     }
+    synchronize = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     times: dict[str, list[float]] = {name: [] for name in variants}
     for function in variants.values():
         function()  # warm-up
     for _ in range(args.rounds):
         for name, function in variants.items():
+            synchronize()
             start = time.perf_counter()
             for _ in range(args.repeats):
                 function()
+            synchronize()
             times[name].append((time.perf_counter() - start) / args.repeats * 1000)
 
     print(f"{HALFCHEETAH_ID}: {args.candidates} candidates x horizon {args.horizon} x {args.members} members, "
-          f"hidden {args.hidden}, torch threads {torch.get_num_threads()}, "
+          f"hidden {args.hidden}, device {device}, torch threads {torch.get_num_threads()}, "
           f"{'default malloc' if args.default_malloc else 'keep_freed_memory'}, load average "
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     for name, values in times.items():
