@@ -18,8 +18,10 @@ dynamics network (200x200, SiLU). The variants compute the same scores (checked 
   as many (smaller) operations, and no autograd either.
 
 `--device` (default: CUDA when present, else CPU) places the model and every tensor of all three
-variants; on a GPU each figure waits for the device to finish (torch.cuda.synchronize), and the loop's
-E*H small launches per layer are where batching pays most.
+variants; on a GPU each figure waits for the device to finish (torch.cuda.synchronize). On one CPU
+thread both run the same matrix products at the same speed, so the ratio stays near 1 (README 8 of
+homework 4); on a GPU the loop's E*H times as many small launches are what batching should save (not
+yet measured: no GPU was lent to the sessions so far).
 
 The variants alternate in `--rounds` rounds of `--repeats` planned actions each, so a change of load
 on a shared machine hits all alike; each figure is the median over rounds of the mean per action.
